@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# One-shot set-up on a fresh Debian machine: system packages, a virtual environment
+# in .venv and the project with its test extras. Safe to run again (it skips what is done).
+#   KAS_SKIP_APT=1  skip apt-get (no root, or packages already there)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages: libsndfile for soundfile; the rest are real recorded/rendered audio
+# that tools/make_offline_benchmark.py turns into the offline benchmark.
+APT_PACKAGES=(libsndfile1)
+if [[ -f tools/offline_benchmark_apt_packages.txt ]]; then
+  mapfile -t extra < <(grep -v '^\s*#' tools/offline_benchmark_apt_packages.txt | grep -v '^\s*$')
+  APT_PACKAGES+=("${extra[@]}")
+fi
+
+if [[ "${KAS_SKIP_APT:-0}" != "1" ]] && command -v apt-get >/dev/null; then
+  missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    echo "[setup] apt-get install ${missing[*]}"
+    SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+fi
+
+if [[ ! -x .venv/bin/python ]]; then
+  echo "[setup] creating .venv"
+  python3 -m venv .venv
+fi
+if ! .venv/bin/python -c "import keras_audio_ssl, pytest, librosa" >/dev/null 2>&1; then
+  echo "[setup] pip install -e '.[dev]' (TensorFlow is large: a few minutes the first time)"
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e '.[dev]'
+fi
+echo "[setup] ready: $(.venv/bin/python -c 'import tensorflow as tf, keras; print("tensorflow", tf.__version__, "keras", keras.__version__)' 2>/dev/null)"
