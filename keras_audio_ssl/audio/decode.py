@@ -1,0 +1,142 @@
+"""Audio decoding: soundfile on the host, `tf.audio.decode_wav` in the graph.
+
+Every format and bit depth libsndfile reads (WAV 8/16/24/32-bit integer and
+float, FLAC, OGG/Vorbis, MP3 with libsndfile >= 1.1) goes through `load_audio`,
+which also downmixes, resamples to the target rate and rejects broken files with
+an `AudioDecodeError` naming the file. 16-bit PCM WAV can also be decoded inside
+a `tf.data` graph with `decode_wav_tensor`.
+
+tensorflow-io is optional: its 0.37.1 wheel imports on TensorFlow >= 2.18 but none
+of its compiled ops load, so `tfio_available()` only says yes when an op really runs.
+"""
+
+import functools
+import io
+import os
+import re
+
+import numpy as np
+import tensorflow as tf
+
+
+class AudioDecodeError(ValueError):
+    """An audio file could not be decoded; the message names the file and why."""
+
+    def __init__(self, path, reason):
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"Cannot decode audio file {self.path!r}: {reason}")
+
+
+def load_audio(path, sample_rate=16000, mono=True):
+    """Reads an audio file into float32 samples, downmixed and resampled.
+
+    Integer PCM maps to [-1, 1) (soundfile's scaling: int16 / 32768); float
+    files keep their stored values.
+
+    Args:
+        path: path of any file libsndfile reads (WAV of any PCM/float depth,
+            FLAC, OGG, MP3, AIFF, ...).
+        sample_rate: output sample rate in Hz; `None` keeps the file's rate.
+        mono: if True, average the channels and return `[N]`; otherwise return
+            `[N, C]`.
+
+    Returns:
+        `np.ndarray` float32 `[N]` (or `[N, C]`).
+
+    Raises:
+        AudioDecodeError: (a `ValueError`) naming the file, when it is missing,
+            unreadable, empty, not audio, has a broken header, has no samples,
+            or contains NaN/Inf samples.
+
+    Example:
+    >>> waveform = load_audio("clip.flac")  # float32 [N] at 16 kHz, mono
+    """
+    if sample_rate is not None and (not isinstance(sample_rate, (int, np.integer)) or sample_rate <= 0):
+        raise ValueError(f"`sample_rate` must be a positive integer or None. Received: sample_rate={sample_rate}")
+    data, file_rate = _read_file(path)
+    if mono:
+        data = data.mean(axis=1)
+    if sample_rate is not None and file_rate != sample_rate:
+        from keras_audio_ssl.audio.resample import resample
+
+        data = np.asarray(resample(data, file_rate, sample_rate), dtype=np.float32)
+    return np.ascontiguousarray(data, dtype=np.float32)
+
+
+def _read_file(path):
+    """Returns (float32 [N, C], sample_rate) or raises AudioDecodeError."""
+    import soundfile as sf
+
+    path = os.fspath(path)
+    if isinstance(path, bytes):  # tf.numpy_function hands strings over as bytes
+        path = path.decode("utf-8")
+    if not os.path.exists(path):
+        raise AudioDecodeError(path, "file does not exist")
+    if os.path.isdir(path):
+        raise AudioDecodeError(path, "is a directory, not a file")
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as e:
+        raise AudioDecodeError(path, f"cannot be read ({e.strerror or e})") from e
+    if not raw:
+        raise AudioDecodeError(path, "file is empty (0 bytes)")
+    try:
+        # Decoding from memory: one read, and the file's permissions were already checked.
+        with sf.SoundFile(io.BytesIO(raw)) as f:
+            file_rate = f.samplerate
+            data = f.read(dtype="float32", always_2d=True)
+    except Exception as e:  # libsndfile raises LibsndfileError/RuntimeError/TypeError by version
+        raise AudioDecodeError(path, f"not a readable audio file or truncated header ({_short(e)})") from e
+    if data.shape[0] == 0:
+        raise AudioDecodeError(path, "contains no samples")
+    if not np.isfinite(data).all():
+        bad = int((~np.isfinite(data)).sum())
+        raise AudioDecodeError(path, f"contains {bad} NaN or Inf samples")
+    return data, int(file_rate)
+
+
+def _short(error):
+    text = str(error).strip().splitlines()
+    text = text[-1] if text else type(error).__name__
+    # libsndfile prefixes "Error opening <BytesIO object at 0x..>: "; keep only the reason.
+    return re.sub(r"^Error opening <[^>]*>:\s*", "", text)
+
+
+def decode_wav_tensor(contents):
+    """Decodes 16-bit PCM WAV bytes inside a TensorFlow graph.
+
+    Args:
+        contents: scalar `tf.string` tensor holding the whole WAV file
+            (e.g. from `tf.io.read_file`).
+
+    Returns:
+        `(audio, sample_rate)`: float32 `[N, C]` in [-1, 1) and a scalar int32.
+
+    Example:
+    >>> audio, sr = decode_wav_tensor(tf.io.read_file("clip.wav"))
+    """
+    audio, sample_rate = tf.audio.decode_wav(contents, desired_channels=-1)
+    return audio, sample_rate
+
+
+@functools.lru_cache(maxsize=None)
+def tfio_available():
+    """Whether tensorflow-io is installed AND its compiled ops actually run.
+
+    Importing tensorflow_io succeeds even where its shared library fails to load
+    (0.37.1 on TensorFlow >= 2.18), so this decodes a tiny in-memory WAV with one
+    of its ops. Any failure means "not available". The answer is cached.
+    """
+    try:
+        import tensorflow_io as tfio  # noqa: F401
+
+        import soundfile as sf
+
+        buf = io.BytesIO()
+        sf.write(buf, np.zeros(8, np.int16), 16000, format="WAV", subtype="PCM_16")
+        out = tfio.audio.decode_wav(tf.constant(buf.getvalue()), dtype=tf.int16)
+        return tuple(out.shape) == (8, 1)
+    except Exception:
+        return False
