@@ -1,0 +1,82 @@
+"""The exported waveform -> embedding model (front end + normalization + encoder)."""
+
+import os
+
+import keras
+
+
+def build_embedding_model(encoder, *, mean, std, front_end=None, name="embedding_model"):
+    """Wraps an encoder into a functional model from raw waveform to embedding.
+
+    `waveform [B, N]` (16 kHz float32, any N) -> `LogMelSpectrogram` ->
+    `PreNormalization(mean, std)` (frozen dataset statistics) -> `encoder`
+    -> `embedding [B, d]`. This is the model a BYOL-A run writes as
+    `embedding_model.keras`, and the one exported to SavedModel / TFLite.
+
+    Args:
+        encoder: a Keras model taking `[B, n_mels, T, 1]` log-mel.
+        mean: float. Pre-normalization mean of the training log-mels.
+        std: float. Pre-normalization standard deviation (> 0).
+        front_end: optional Keras layer waveform `[B, N]` -> `[B, F, T, 1]`;
+            defaults to `LogMelSpectrogram(n_mels=encoder.n_mels)`.
+        name: str. Model name.
+
+    Example:
+    >>> model = build_embedding_model(AudioNTT2020(), mean=-8.0, std=4.0)
+    >>> model(np.zeros((2, 16000), "float32")).shape
+    TensorShape([2, 512])
+    """
+    from keras_audio_ssl.augment import PreNormalization
+
+    mean = float(mean)
+    std = float(std)
+    if not std > 0:
+        raise ValueError(f"`std` must be positive. Received: std={std}")
+    if front_end is None:
+        from keras_audio_ssl.audio import LogMelSpectrogram
+
+        front_end = LogMelSpectrogram(n_mels=getattr(encoder, "n_mels", 64))
+    waveform = keras.Input(shape=(None,), dtype="float32", name="waveform")
+    x = front_end(waveform)
+    pre_norm = PreNormalization(mean=mean, std=std, name="pre_normalization")
+    pre_norm.trainable = False
+    x = pre_norm(x)
+    x = encoder(x)
+    embedding = keras.layers.Identity(name="embedding")(x)
+    return keras.Model(waveform, embedding, name=name)
+
+
+def load_embedding_model(path):
+    """Loads a waveform -> embedding model saved by `build_embedding_model`.
+
+    Args:
+        path: a run directory (holding `embedding_model.keras`) or a path to
+            a `.keras` file.
+
+    Raises:
+        FileNotFoundError naming the path when nothing is there.
+    """
+    # Importing the packages registers their layers for deserialization.
+    import keras_audio_ssl.audio  # noqa: F401
+    import keras_audio_ssl.augment  # noqa: F401
+    import keras_audio_ssl.encoders  # noqa: F401
+
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        file_path = os.path.join(path, "embedding_model.keras")
+        if not os.path.exists(file_path):
+            raise FileNotFoundError(
+                f"No embedding model in run directory {path!r}: expected "
+                f"{file_path!r}. Received: path={path}"
+            )
+    else:
+        file_path = path
+        if not os.path.exists(file_path):
+            raise FileNotFoundError(
+                f"Embedding model file not found: {file_path!r}. Received: path={path}"
+            )
+        if not file_path.endswith(".keras"):
+            raise ValueError(
+                f"Expected a run directory or a `.keras` file. Received: path={path}"
+            )
+    return keras.saving.load_model(file_path)
