@@ -1,0 +1,137 @@
+"""Callbacks shared by the pretraining recipes.
+
+- `StopOnNaN`: stops at the first non-finite loss and keeps a message naming the
+  epoch and step (the recipe raises `TrainingDivergedError` with it).
+- `ResumableCSVLogger`: a CSV log that survives kill-and-resume: when training
+  starts at epoch k (after `BackupAndRestore` restored k finished epochs) it drops
+  rows of epoch >= k, so an epoch logged but not backed up is not duplicated.
+- `EncoderCheckpoint`: the online encoder's weights after every epoch, keeping the
+  last few (the whole BYOL model with its Adam state is ~12x larger).
+"""
+
+import csv
+import math
+import os
+
+import keras
+
+
+class TrainingDivergedError(RuntimeError):
+    """Raised by a recipe when the loss became NaN or infinite."""
+
+
+class StopOnNaN(keras.callbacks.Callback):
+    """Stops training at the first non-finite loss, remembering where.
+
+    Unlike `keras.callbacks.TerminateOnNaN`, it keeps a readable `message`
+    (epoch, step, the value, what to try) for the caller to raise.
+
+    Args:
+        monitor: the log key to check.
+        learning_rate: shown in the message (the usual culprit).
+    """
+
+    def __init__(self, monitor="loss", learning_rate=None):
+        super().__init__()
+        self.monitor = monitor
+        self.learning_rate = learning_rate
+        self.message = None
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if not logs or self.monitor not in logs or self.message is not None:
+            return
+        value = float(logs[self.monitor])
+        if math.isfinite(value):
+            return
+        lr = "" if self.learning_rate is None else f" (learning_rate={self.learning_rate:g})"
+        self.message = (
+            f"Training diverged: {self.monitor} became {value} at epoch {self._epoch + 1}, "
+            f"step {batch + 1}. Try a lower learning rate{lr}, e.g. 3-10x smaller; check the "
+            "input audio for silence-only or clipped files. The last finished epoch is kept in "
+            "checkpoints/backup: delete that folder to restart from scratch with new settings."
+        )
+        print("\n" + self.message, flush=True)
+        self.model.stop_training = True
+
+
+class ResumableCSVLogger(keras.callbacks.Callback):
+    """Appends one row per epoch to a CSV file, consistent across resumes.
+
+    Args:
+        filename: the CSV path (`epoch` column first, 0-based like Keras's
+            `CSVLogger`).
+    """
+
+    def __init__(self, filename):
+        super().__init__()
+        self.filename = filename
+        self._keys = None
+        self._started = False
+
+    def _read_rows(self):
+        if not os.path.exists(self.filename):
+            return None, []
+        with open(self.filename, newline="") as f:
+            reader = csv.DictReader(f)
+            return reader.fieldnames, list(reader)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self._started:
+            return
+        self._started = True
+        fields, rows = self._read_rows()
+        rows = [r for r in rows if int(r["epoch"]) < epoch]
+        if fields is None or not rows:
+            if os.path.exists(self.filename):
+                os.remove(self.filename)
+            return
+        self._keys = [k for k in fields if k != "epoch"]
+        self._write(fields, rows, mode="w")
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = {k: float(v) for k, v in (logs or {}).items()}
+        if self._keys is None:
+            self._keys = sorted(logs)
+        row = {"epoch": epoch, **{k: logs.get(k, "") for k in self._keys}}
+        exists = os.path.exists(self.filename)
+        self._write(["epoch"] + self._keys, [row], mode="a", header=not exists)
+
+    def _write(self, fields, rows, mode, header=True):
+        with open(self.filename, mode, newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
+            if header:
+                writer.writeheader()
+            writer.writerows(rows)
+            f.flush()
+            os.fsync(f.fileno())
+
+
+class EncoderCheckpoint(keras.callbacks.Callback):
+    """Saves `encoder`'s weights after every epoch as `encoder_epoch_XXX.weights.h5`.
+
+    Args:
+        encoder: the layer/model whose weights to save.
+        directory: where to write.
+        keep: how many of the most recent files to keep (`None`: all).
+    """
+
+    def __init__(self, encoder, directory, keep=5):
+        super().__init__()
+        if keep is not None and keep < 1:
+            raise ValueError(f"keep must be None or >= 1. Received: keep={keep}")
+        self.encoder = encoder
+        self.directory = directory
+        self.keep = keep
+
+    def on_epoch_end(self, epoch, logs=None):
+        os.makedirs(self.directory, exist_ok=True)
+        self.encoder.save_weights(os.path.join(self.directory, f"encoder_epoch_{epoch + 1:03d}.weights.h5"))
+        if self.keep is None:
+            return
+        saved = sorted(f for f in os.listdir(self.directory) if f.startswith("encoder_epoch_"))
+        for old in saved[: -self.keep]:
+            os.remove(os.path.join(self.directory, old))

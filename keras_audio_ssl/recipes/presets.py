@@ -1,0 +1,58 @@
+"""Presets: JSON files holding only what differs from a recipe's paper defaults.
+
+A preset is a flat JSON object of keyword arguments for the recipe's `fit()`.
+Keys starting with `_` or named `description` are documentation and ignored.
+`resolve_config` merges, in order: the recipe's defaults (its keyword defaults),
+the preset, explicit overrides — and rejects unknown keys, naming them.
+"""
+
+import inspect
+import json
+import os
+
+_DOC_KEYS = ("description",)
+
+
+def recipe_defaults(fit_fn):
+    """The keyword-only defaults of a recipe's `fit()` (its paper settings)."""
+    params = inspect.signature(fit_fn).parameters
+    return {
+        name: p.default
+        for name, p in params.items()
+        if p.kind == p.KEYWORD_ONLY and p.default is not inspect.Parameter.empty
+    }
+
+
+def load_preset(path):
+    """Reads a preset file; `path` may omit the `.json` extension.
+
+    Returns:
+        dict of the preset's settings (documentation keys removed).
+    """
+    candidates = [path] if path.endswith(".json") else [path, path + ".json"]
+    for candidate in candidates:
+        if os.path.isfile(candidate):
+            with open(candidate) as f:
+                try:
+                    preset = json.load(f)
+                except json.JSONDecodeError as e:
+                    raise ValueError(f"Preset {candidate} is not valid JSON: {e}. Received: path={path!r}") from e
+            if not isinstance(preset, dict):
+                raise ValueError(f"Preset {candidate} must hold a JSON object. Received: path={path!r}")
+            return {k: v for k, v in preset.items() if not k.startswith("_") and k not in _DOC_KEYS}
+    raise ValueError(f"Preset file not found (tried {candidates}). Received: path={path!r}")
+
+
+def resolve_config(fit_fn, preset=None, overrides=None):
+    """Merges defaults <- preset <- overrides into the full settings of `fit_fn`."""
+    defaults = recipe_defaults(fit_fn)
+    config = dict(defaults)
+    for source_name, source in (("preset", preset or {}), ("overrides", overrides or {})):
+        unknown = sorted(set(source) - set(defaults))
+        if unknown:
+            raise ValueError(
+                f"Unknown setting(s) {unknown} in {source_name}; "
+                f"{fit_fn.__module__}.fit accepts {sorted(defaults)}. Received: {source_name}={source}"
+            )
+        config.update(source)
+    return config
