@@ -1,0 +1,277 @@
+"""BYOL-A throughput: input pipeline, on-device augmentation, training step, end to end.
+
+    python benchmarks/throughput.py [--jit-compile on|off|both] [--quick]
+
+Measures, in one run on this machine:
+  GEMM   float32 tf.matmul of large square matrices, best of several (GFLOP/s "peak")
+  (a)    input pipeline alone: `make_pretraining_dataset` over a folder of WAVs
+         (and over TFRecord shards when `write_tfrecord_shards` exists), clips/s
+  (b)    on-device augmentation alone: log-mel -> pre-norm -> two BYOL-A views -> post-norm
+  (c)    training step alone on pre-made log-mel views (no augmentation): online
+         encoder/projector/predictor on both views, target forward, symmetric loss,
+         Adam, EMA update
+  (d)    end to end: `BYOLA.train_step` on raw waveform batches (augmentation included)
+for d = 512 and 2048, B = 64 and 256, and the step's fraction of the GEMM peak using
+the issue's cost model: 1.35 GFLOP per clip at d=512, 2.36 at d=2048.
+
+Targets (issue 3, 2-core CPU): (c) >= 60 % of peak at d=512, B=64; (d) >= 50 %;
+(a) >= 5x the training step's clips/s.
+"""
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+GFLOP_PER_CLIP = {512: 1.35, 2048: 2.36}
+TARGET_STEP_FRACTION = 0.60
+TARGET_E2E_FRACTION = 0.50
+TARGET_PIPELINE_RATIO = 5.0
+
+
+def gemm_gflops(n=2048, repeats=5):
+    """Best-of-`repeats` float32 GEMM rate in GFLOP/s (2 n^3 FLOP per matmul)."""
+    import tensorflow as tf
+
+    a = tf.random.normal((n, n))
+    b = tf.random.normal((n, n))
+    matmul = tf.function(lambda x, y: tf.matmul(x, y))
+    matmul(a, b).numpy()
+    best = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        matmul(a, b).numpy()
+        best = min(best, time.perf_counter() - t)
+    return 2.0 * n**3 / best / 1e9
+
+
+def _rate(fn, batch_size, steps, warmup=2):
+    for _ in range(warmup):
+        fn()
+    t = time.perf_counter()
+    for _ in range(steps):
+        fn()
+    return batch_size * steps / (time.perf_counter() - t)
+
+
+def bench_input_pipeline(source, batch_size, num_batches):
+    """Clips/s of `make_pretraining_dataset(source)` iterated on its own."""
+    from keras_audio_ssl.data import make_pretraining_dataset
+
+    ds = make_pretraining_dataset(source, batch_size=batch_size, shuffle=True, seed=0, repeat=True)
+    it = iter(ds)
+    return _rate(lambda: next(it).numpy(), batch_size, num_batches)
+
+
+def _augmentation_fn(batch_size, jit):
+    import tensorflow as tf
+
+    from keras_audio_ssl.audio import LogMelSpectrogram
+    from keras_audio_ssl.augment import BYOLAAugmentation
+    from keras_audio_ssl.augment import PostNormalization
+    from keras_audio_ssl.augment import PreNormalization
+
+    front_end = LogMelSpectrogram()
+    pre_norm = PreNormalization(mean=-5.0, std=4.0)
+    view_1, view_2 = BYOLAAugmentation(seed=1), BYOLAAugmentation(seed=2)
+    post_norm = PostNormalization()
+
+    @tf.function(jit_compile=jit)
+    def augment(waveform):
+        x = pre_norm(front_end(waveform))
+        v1, v2 = view_1(x, training=True), view_2(x, training=True)
+        both = post_norm(tf.concat([v1, v2], axis=0), training=True)
+        return both
+
+    return augment
+
+
+def bench_augmentation(batch_size, steps, jit):
+    import tensorflow as tf
+
+    augment = _augmentation_fn(batch_size, jit)
+    wave = tf.random.normal((batch_size, 15200)) * 0.1
+    return _rate(lambda: augment(wave).numpy(), batch_size, steps)
+
+
+def _plain_step_fn(feature_d, jit):
+    """A BYOL step on pre-made views, written out (no augmentation)."""
+    import keras
+    import tensorflow as tf
+
+    from keras_audio_ssl.encoders import AudioNTT2020
+    from keras_audio_ssl.heads import BYOLPredictionHead
+    from keras_audio_ssl.heads import BYOLProjectionHead
+    from keras_audio_ssl.losses import byol_loss
+
+    def network():
+        inputs = keras.Input((64, 96, 1))
+        y = AudioNTT2020(feature_d=feature_d)(inputs)
+        return keras.Model(inputs, BYOLProjectionHead()(y))
+
+    online, target = network(), network()
+    predictor = BYOLPredictionHead()
+    predictor.build((None, 256))
+    target.set_weights(online.get_weights())
+    trainable = online.trainable_variables + predictor.trainable_variables
+    optimizer = keras.optimizers.Adam(3e-4)
+    optimizer.build(trainable)
+    pairs = list(zip(online.weights, target.weights))
+
+    @tf.function(jit_compile=jit)
+    def step(v1, v2):
+        with tf.GradientTape() as tape:
+            both = tf.concat([v1, v2], axis=0)
+            p = predictor(online(both, training=True), training=True)
+            z = tf.stop_gradient(target(both, training=True))
+            p1, p2 = tf.split(p, 2)
+            z1, z2 = tf.split(z, 2)
+            loss = tf.reduce_mean(byol_loss(p1, z2) + byol_loss(p2, z1))
+        optimizer.apply_gradients(zip(tape.gradient(loss, trainable), trainable))
+        for o, t in pairs:
+            t.assign(0.99 * t + 0.01 * o)
+        return loss
+
+    return step
+
+
+def bench_step(feature_d, batch_size, steps, jit):
+    import tensorflow as tf
+
+    step = _plain_step_fn(feature_d, jit)
+    v1 = tf.random.normal((batch_size, 64, 96, 1))
+    v2 = tf.random.normal((batch_size, 64, 96, 1))
+    return _rate(lambda: step(v1, v2).numpy(), batch_size, steps)
+
+
+def bench_end_to_end(feature_d, batch_size, steps, jit, dataset=None):
+    """Clips/s of `BYOLA.train_step` on raw waveforms (from `dataset` if given)."""
+    import keras
+    import tensorflow as tf
+
+    from keras_audio_ssl.recipes.byola import _build_method
+    from keras_audio_ssl.recipes.byola import build_encoder
+
+    model = _build_method(
+        encoder=build_encoder("AudioNTT2020", feature_d),
+        mean=-5.0,
+        std=4.0,
+        mixup_ratio=0.4,
+        memory_size=2048,
+        ema_decay=0.99,
+        random_linear_fader=False,
+        seed=0,
+    )
+    model.compile(optimizer=keras.optimizers.Adam(3e-4), jit_compile=jit)
+    if dataset is None:
+        wave = tf.random.normal((batch_size, 15200)) * 0.1
+        batches = iter(lambda: wave, None)
+    else:
+        batches = iter(dataset)
+    return _rate(lambda: model.train_on_batch(next(batches)), batch_size, steps)
+
+
+def _write_wavs(folder, num_clips):
+    from keras_audio_ssl import synthetic
+
+    clips = synthetic.make_unlabeled_corpus(num_clips, seconds=1.0, seed=0)
+    return synthetic.write_wav_folder(folder, clips)
+
+
+def _tfrecord_source(paths, folder):
+    try:
+        from keras_audio_ssl.data import write_tfrecord_shards
+    except ImportError:
+        return None
+    try:
+        out = write_tfrecord_shards(paths, os.path.join(folder, "shards"))
+    except TypeError:
+        return None
+    if isinstance(out, (list, tuple)) and out:
+        return list(out)
+    return os.path.join(folder, "shards", "*.tfrecord*")
+
+
+def run(*, quick=False, jit_modes=(False,), feature_ds=(512, 2048), batch_sizes=(64, 256)):
+    import tensorflow as tf
+
+    if quick:
+        feature_ds, batch_sizes = (512,), (8,)
+    gemm_n = 1024 if quick else 4096
+    gemm = gemm_gflops(gemm_n, repeats=3 if quick else 5)
+    device = "GPU" if tf.config.list_logical_devices("GPU") else f"CPU ({os.cpu_count()} logical cores)"
+    print(f"Device: {device}; TensorFlow {tf.__version__}")
+    print(f"float32 GEMM peak (tf.matmul {gemm_n}x{gemm_n}, best of several): {gemm:.1f} GFLOP/s\n")
+
+    tmp = tempfile.mkdtemp(prefix="byola_bench_")
+    rows = []
+    try:
+        paths = _write_wavs(os.path.join(tmp, "wav"), 32 if quick else 512)
+        sources = {"wav folder": os.path.join(tmp, "wav")}
+        shards = _tfrecord_source(paths, tmp)
+        if shards is not None:
+            sources["tfrecord"] = shards
+        for batch_size in batch_sizes:
+            n_batches = 2 if quick else max(4, 2048 // batch_size)
+            for name, source in sources.items():
+                rate = bench_input_pipeline(source, batch_size, n_batches)
+                rows.append(dict(part=f"(a) input, {name}", d="-", B=batch_size, jit="-", rate=rate))
+        steps = 2 if quick else 8
+        for jit in jit_modes:
+            for batch_size in batch_sizes:
+                rows.append(dict(part="(b) augmentation", d="-", B=batch_size, jit=jit,
+                                 rate=bench_augmentation(batch_size, steps, jit)))
+                for d in feature_ds:
+                    for part, fn in (("(c) train step", bench_step), ("(d) end to end", bench_end_to_end)):
+                        rate = fn(d, batch_size, steps, jit)
+                        frac = rate * GFLOP_PER_CLIP[d] / gemm
+                        rows.append(dict(part=part, d=d, B=batch_size, jit=jit, rate=rate, frac=frac))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    print(f"{'part':<28} {'d':>5} {'B':>4} {'jit':>5} {'clips/s':>9} {'% peak':>7}")
+    for r in rows:
+        frac = f"{100 * r['frac']:6.1f}%" if "frac" in r else ""
+        print(f"{r['part']:<28} {r['d']!s:>5} {r['B']:>4} {r['jit']!s:>5} {r['rate']:>9.1f} {frac:>7}")
+
+    print("\nAgainst the targets:")
+    for jit in jit_modes:
+        ref_b = 64 if 64 in batch_sizes else batch_sizes[0]
+        step = _find(rows, "(c)", 512, ref_b, jit)
+        e2e = _find(rows, "(d)", 512, ref_b, jit)
+        pipe = max(r["rate"] for r in rows if r["part"].startswith("(a)") and r["B"] == ref_b)
+        print(f"  jit={jit}: step {100 * step['frac']:.1f}% of peak at d=512,B={ref_b} (target >= "
+              f"{100 * TARGET_STEP_FRACTION:.0f}%, ratio {step['frac'] / TARGET_STEP_FRACTION:.2f}); "
+              f"end to end {100 * e2e['frac']:.1f}% (target >= {100 * TARGET_E2E_FRACTION:.0f}%, ratio "
+              f"{e2e['frac'] / TARGET_E2E_FRACTION:.2f}); input pipeline {pipe / step['rate']:.1f}x the step "
+              f"(target >= {TARGET_PIPELINE_RATIO:.0f}x, ratio {pipe / step['rate'] / TARGET_PIPELINE_RATIO:.2f})")
+    if quick:
+        print("  (--quick: tiny sizes, a smoke test; the fractions are not meaningful)")
+    return {"gemm_gflops": gemm, "rows": rows}
+
+
+def _find(rows, part, d, batch_size, jit):
+    return next(r for r in rows if r["part"].startswith(part) and r["d"] == d and r["B"] == batch_size and r["jit"] == jit)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--jit-compile", choices=("on", "off", "both"), default="both")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test (< 60 s)")
+    parser.add_argument("--feature-d", type=int, nargs="+", default=[512, 2048], choices=[512, 2048])
+    parser.add_argument("--batch-size", type=int, nargs="+", default=[64, 256])
+    args = parser.parse_args(argv)
+    jit_modes = {"on": (True,), "off": (False,), "both": (False, True)}[args.jit_compile]
+    run(quick=args.quick, jit_modes=jit_modes, feature_ds=tuple(args.feature_d), batch_sizes=tuple(args.batch_size))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    sys.exit(main())
