@@ -1,0 +1,98 @@
+"""SavedModel export for TensorFlow Serving.
+
+Layout `<output_dir>/<version>/` (what `tensorflow_model_server
+--model_base_path=<output_dir>` expects). Two signatures, both taking `waveform`
+float32 `[batch, samples]` raw 16 kHz audio with the log-mel front end and the
+normalisation statistics inside the graph:
+
+- `serving_default` -> `embedding` float32 `[batch, d]`
+- `frames` -> `frames` float32 `[batch, T', d]` (frame-level embeddings, one
+  per `hop * downsampling` samples; 80 ms for AudioNTT2020)
+
+Clips shorter than the model's minimum are zero-padded at the end in-graph;
+non-finite samples fail with an `InvalidArgumentError` naming the problem.
+"""
+
+import os
+import re
+
+import keras
+import tensorflow as tf
+
+from keras_audio_ssl.export.model_parts import build_frames_model
+from keras_audio_ssl.export.model_parts import load_model_for_export
+from keras_audio_ssl.export.model_parts import min_samples as model_min_samples
+
+WAVEFORM_SPEC = tf.TensorSpec([None, None], tf.float32, name="waveform")
+NON_FINITE_MESSAGE = "waveform contains NaN or Inf samples; clean the audio before embedding it"
+
+
+def next_version(output_dir):
+    """1 + the largest integer-named subfolder of `output_dir` (1 when none)."""
+    if not os.path.isdir(output_dir):
+        return 1
+    versions = [int(name) for name in os.listdir(output_dir) if re.fullmatch(r"\d+", name)]
+    return max(versions, default=0) + 1
+
+
+def _checked_and_padded(waveform, min_samples):
+    waveform = tf.debugging.assert_all_finite(waveform, NON_FINITE_MESSAGE)
+    missing = tf.maximum(min_samples - tf.shape(waveform)[1], 0)
+    return tf.pad(waveform, [[0, 0], [0, missing]])
+
+
+def export_savedmodel(model_or_run_dir, output_dir, *, version=None, frames=True):
+    """Writes a TF Serving SavedModel of a waveform -> embedding model.
+
+    Args:
+        model_or_run_dir: a waveform -> embedding `keras.Model`, a run directory
+            from `recipes.byola.fit()`, or a `.keras` file.
+        output_dir: the model base path; the SavedModel goes to
+            `output_dir/<version>/`.
+        version: positive integer; defaults to one more than the largest version
+            already in `output_dir` (1 for a new folder). An existing version is
+            never overwritten.
+        frames: also export the `frames` signature (needs an encoder with a
+            `return_frames` option, as the AudioNTT encoders have).
+
+    Returns:
+        The path of the written version folder.
+
+    Example:
+    ```python
+    export_savedmodel("runs/byola", "serving/byola")  # -> serving/byola/1
+    ```
+    """
+    if version is None:
+        version = next_version(output_dir)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ValueError(f"`version` must be a positive integer. Received: version={version!r}")
+    path = os.path.join(os.fspath(output_dir), str(version))
+    if os.path.exists(path):
+        raise ValueError(
+            f"Version folder {path} already exists; pick another version or leave "
+            f"it out to auto-increment. Received: version={version}"
+        )
+    model = load_model_for_export(model_or_run_dir)
+    min_samples = model_min_samples(model)
+
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+
+    def embedding_fn(waveform):
+        padded = _checked_and_padded(waveform, min_samples)
+        return {"embedding": model(padded, training=False)}
+
+    archive.add_endpoint("serving_default", embedding_fn, input_signature=[WAVEFORM_SPEC])
+    if frames:
+        frames_model = build_frames_model(model)
+        archive.track(frames_model)
+
+        def frames_fn(waveform):
+            padded = _checked_and_padded(waveform, min_samples)
+            return {"frames": frames_model(padded, training=False)}
+
+        archive.add_endpoint("frames", frames_fn, input_signature=[WAVEFORM_SPEC])
+    os.makedirs(os.fspath(output_dir), exist_ok=True)
+    archive.write_out(path, verbose=False)
+    return path

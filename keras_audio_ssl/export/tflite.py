@@ -1,0 +1,155 @@
+"""TFLite export: fixed-length raw 16 kHz waveform in, embedding out.
+
+Converted from a fixed-shape Keras model with `TFLiteConverter.from_keras_model`
+(DESIGN.md: `from_concrete_functions` on `tf.function(model)` gives NaNs on
+TF 2.21). The log-mel front end becomes builtin ops (MirrorPad, RFFT2D, ...), so
+no Flex delegate is needed.
+
+Quantization:
+- `"none"`: float32.
+- `"float16"`: float16 weights, float32 compute (the converter's float16 mode).
+- `"int8"`: the encoder runs in int8 (weights and activations, calibrated on a
+  representative dataset pushed through the float front end); the log-mel front
+  end and the normalisation stay float32, because int8 log-mel destroys
+  accuracy (DESIGN.md: cosine ~0.88). Done in ONE .tflite file with the
+  converter's selective quantization (`tf.lite.experimental.QuantizationDebugger`
+  with `denylisted_nodes` = every op of the front end), so the file holds
+  float front-end ops, a QUANTIZE op, int8 encoder ops and a DEQUANTIZE op.
+"""
+
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_audio_ssl.export.calibration import representative_waveforms
+from keras_audio_ssl.export.model_parts import find_encoder
+from keras_audio_ssl.export.model_parts import load_model_for_export
+from keras_audio_ssl.export.model_parts import min_samples as model_min_samples
+
+QUANTIZE_MODES = ("none", "float16", "int8")
+SAMPLE_RATE = 16000
+
+
+def fixed_length_model(model, num_samples):
+    """Wraps a waveform -> embedding model with a static `[1, num_samples]` input."""
+    waveform = keras.Input(batch_shape=(1, num_samples), dtype="float32", name="waveform")
+    return keras.Model(waveform, model(waveform, training=False), name="embedding_fixed")
+
+
+def _front_end_tensor_names(tflite_bytes, encoder_name):
+    """Names of the float model's tensors produced before the encoder.
+
+    Ops inside the encoder carry the encoder's name in their output tensor
+    names; everything else (front end, normalisation) is kept float.
+    """
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_content=tflite_bytes)
+    names = []
+    for detail in interpreter.get_tensor_details():
+        name = detail["name"]
+        if encoder_name not in name:
+            names.append(name)
+    return names
+
+
+def export_tflite(
+    model_or_run_dir,
+    output_path,
+    *,
+    quantize="none",
+    clip_seconds=1.0,
+    representative_data=None,
+    max_calibration_clips=100,
+):
+    """Writes a `.tflite` embedding model (fixed-length waveform -> embedding).
+
+    Args:
+        model_or_run_dir: a waveform -> embedding `keras.Model`, a run directory
+            from `recipes.byola.fit()`, or a `.keras` file.
+        output_path: the `.tflite` file to write.
+        quantize: `"none"`, `"float16"` or `"int8"` (encoder int8, front end float).
+        clip_seconds: input length in seconds at 16 kHz (default 1 s).
+        representative_data: int8 only: a folder of audio files, or an array /
+            list of 1-D waveforms; None uses synthetic speech-like and
+            music-like clips (prefer real audio of your domain).
+        max_calibration_clips: at most this many clips calibrate int8.
+
+    Returns:
+        The output path.
+
+    Example:
+    ```python
+    export_tflite("runs/byola", "byola.tflite", quantize="int8", representative_data="audio/")
+    ```
+    """
+    if quantize not in QUANTIZE_MODES:
+        raise ValueError(f"`quantize` must be one of {QUANTIZE_MODES}. Received: quantize={quantize!r}")
+    model = load_model_for_export(model_or_run_dir)
+    num_samples = int(round(float(clip_seconds) * SAMPLE_RATE))
+    minimum = model_min_samples(model)
+    if num_samples < minimum:
+        raise ValueError(
+            f"`clip_seconds` gives {num_samples} samples; the model needs at least "
+            f"{minimum} ({minimum / SAMPLE_RATE:.3f} s). Received: clip_seconds={clip_seconds}"
+        )
+    fixed = fixed_length_model(model, num_samples)
+    converter = tf.lite.TFLiteConverter.from_keras_model(fixed)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if quantize == "float16":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
+        tflite_bytes = converter.convert()
+    elif quantize == "int8":
+        tflite_bytes = _convert_int8_encoder(
+            fixed, model, num_samples, representative_data, max_calibration_clips
+        )
+    else:
+        tflite_bytes = converter.convert()
+    output_path = os.fspath(output_path)
+    os.makedirs(os.path.dirname(os.path.abspath(output_path)), exist_ok=True)
+    with open(output_path, "wb") as f:
+        f.write(tflite_bytes)
+    return output_path
+
+
+def _convert_int8_encoder(fixed, model, num_samples, representative_data, max_clips):
+    clips = representative_waveforms(representative_data, num_samples=num_samples, max_clips=max_clips)
+
+    def dataset():
+        for clip in clips:
+            yield [clip[None, :].astype(np.float32)]
+
+    float_bytes = tf.lite.TFLiteConverter.from_keras_model(fixed).convert()
+    encoder_name = find_encoder(model).name
+    front_end_nodes = _front_end_tensor_names(float_bytes, encoder_name)
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(fixed)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = dataset
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    debugger = tf.lite.experimental.QuantizationDebugger(
+        converter=converter,
+        debug_dataset=dataset,
+        debug_options=tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=front_end_nodes),
+    )
+    return debugger.get_nondebug_quantized_model()
+
+
+def tflite_builtin_only(tflite_path_or_bytes):
+    """True when the model uses no Flex / custom ops (checked with the TFLite Analyzer)."""
+    import contextlib
+    import io
+
+    kwargs = (
+        {"model_content": tflite_path_or_bytes}
+        if isinstance(tflite_path_or_bytes, (bytes, bytearray))
+        else {"model_path": os.fspath(tflite_path_or_bytes)}
+    )
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        tf.lite.experimental.Analyzer.analyze(**kwargs)
+    report = buffer.getvalue()
+    return ("Flex" not in report and "CUSTOM" not in report.upper().replace("CUSTOM OPS", "")), report

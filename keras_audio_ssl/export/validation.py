@@ -1,0 +1,102 @@
+"""Input checks for the Python embedding API and the export tools.
+
+A wrong input must give a clear error, never a silent wrong embedding: the
+encoder happily maps NaNs, int16 sample values or 44.1 kHz audio to a vector.
+"""
+
+import numpy as np
+
+EXPECTED_SAMPLE_RATE = 16000
+
+
+def validate_waveform(waveform, *, sample_rate=EXPECTED_SAMPLE_RATE, min_samples=1, name="waveform"):
+    """Checks a waveform batch and returns it as float32 `[batch, samples]`.
+
+    Accepts a 1-D `[samples]` clip (made a batch of one) or a 2-D
+    `[batch, samples]` batch of float samples in [-1, 1].
+
+    Args:
+        waveform: array-like of float samples at 16 kHz.
+        sample_rate: the waveform's sample rate; anything but 16000 is an error
+            (resample first with `keras_audio_ssl.audio.resample`).
+        min_samples: fewest samples per clip the model accepts.
+        name: the argument name used in error messages.
+
+    Raises:
+        ValueError: wrong sample rate, rank, dtype (integer PCM is refused rather
+            than guessed: divide int16 by 32768 first), too few samples or
+            non-finite samples.
+    """
+    if sample_rate != EXPECTED_SAMPLE_RATE:
+        raise ValueError(
+            f"The models take {EXPECTED_SAMPLE_RATE} Hz audio; resample first "
+            "(keras_audio_ssl.audio.resample). "
+            f"Received: sample_rate={sample_rate}"
+        )
+    array = np.asarray(waveform)
+    if not (np.issubdtype(array.dtype, np.floating)):
+        hint = ""
+        if np.issubdtype(array.dtype, np.integer):
+            hint = " Integer PCM must be scaled to [-1, 1] first, e.g. int16 / 32768."
+        raise ValueError(
+            f"`{name}` must hold float samples in [-1, 1].{hint} "
+            f"Received: {name}.dtype={array.dtype}"
+        )
+    if array.ndim == 1:
+        array = array[None, :]
+    if array.ndim != 2:
+        raise ValueError(
+            f"`{name}` must be [samples] or [batch, samples] (mono; mix channels "
+            f"down first). Received: {name}.shape={array.shape}"
+        )
+    if array.shape[1] < min_samples:
+        raise ValueError(
+            f"`{name}` is too short: the model needs at least {min_samples} samples "
+            f"({min_samples / EXPECTED_SAMPLE_RATE * 1000:.0f} ms). "
+            f"Received: {name}.shape={array.shape}"
+        )
+    finite = np.isfinite(array)
+    if not finite.all():
+        bad_rows = np.flatnonzero(~finite.all(axis=1)).tolist()
+        raise ValueError(
+            f"`{name}` contains NaN or Inf samples (batch rows {bad_rows[:10]}). "
+            f"Received: {name} with {int((~finite).sum())} non-finite values"
+        )
+    return array.astype(np.float32, copy=False)
+
+
+def pad_to_min_samples(waveform, min_samples):
+    """Zero-pads `[batch, samples]` at the end up to `min_samples` (NumPy)."""
+    missing = min_samples - waveform.shape[1]
+    if missing <= 0:
+        return waveform
+    return np.pad(waveform, [(0, 0), (0, missing)])
+
+
+def embed(model, waveform, *, sample_rate=EXPECTED_SAMPLE_RATE, batch_size=32):
+    """Embeds waveforms with a waveform -> embedding model, after checking them.
+
+    Clips shorter than the model's minimum are zero-padded at the end, the same
+    as the exported SavedModel does.
+
+    Args:
+        model: a waveform -> embedding `keras.Model`, run directory or `.keras` file.
+        waveform: float `[samples]` or `[batch, samples]` at 16 kHz in [-1, 1].
+        sample_rate: must be 16000.
+        batch_size: clips per forward pass.
+
+    Returns:
+        float32 NumPy array `[batch, d]`.
+
+    Example:
+    ```python
+    emb = embed("runs/byola", load_audio("dog.wav"))  # [1, d]
+    ```
+    """
+    from keras_audio_ssl.export.model_parts import load_model_for_export
+    from keras_audio_ssl.export.model_parts import min_samples as model_min_samples
+
+    model = load_model_for_export(model)
+    array = validate_waveform(waveform, sample_rate=sample_rate)
+    array = pad_to_min_samples(array, model_min_samples(model))
+    return np.asarray(model.predict(array, batch_size=batch_size, verbose=0), dtype=np.float32)
