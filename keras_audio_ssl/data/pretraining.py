@@ -1,0 +1,207 @@
+"""The pretraining input pipeline: any audio source -> batches of raw 16 kHz segments."""
+
+import os
+import random
+
+import numpy as np
+import tensorflow as tf
+
+from keras_audio_ssl.audio.decode import load_audio
+from keras_audio_ssl.data.checks import check_audio_files
+from keras_audio_ssl.data.cropping import element_seeds
+from keras_audio_ssl.data.cropping import random_crop_or_pad
+from keras_audio_ssl.data.files import find_audio_files
+from keras_audio_ssl.data.files import read_manifest
+from keras_audio_ssl.data.tfrecords import list_tfrecord_files
+from keras_audio_ssl.data.tfrecords import read_tfrecord_shards
+
+AUTOTUNE = tf.data.AUTOTUNE
+
+
+def make_pretraining_dataset(
+    source,
+    *,
+    batch_size,
+    segment_samples=15200,
+    sample_rate=16000,
+    shuffle=True,
+    seed=None,
+    skip_bad_files=False,
+    repeat=False,
+    drop_remainder=True,
+    shuffle_buffer_size=1024,
+    split=None,
+    full_check=False,
+):
+    """Batches of random fixed-length raw waveform segments for self-supervised pretraining.
+
+    Each example is one random crop of `segment_samples` (BYOL-A: 0.95 s =
+    15,200 samples at 16 kHz) from one clip; shorter clips are zero-padded at
+    both ends (centred). Niizumi et al., "BYOL for Audio", 2021, Sec. 4.1.
+
+    Files are checked before the dataset is built (`check_audio_files`), so a
+    broken file raises here, naming it, not in the middle of training. 16-bit
+    PCM WAVs already at `sample_rate` are decoded in the graph
+    (`tf.io.read_file` + `tf.audio.decode_wav`); every other format, bit depth
+    or rate goes through `load_audio` (soundfile + resampling) in a
+    `tf.numpy_function`. TFRecord shards (`write_tfrecord_shards`) decode fully
+    in the graph and are the fast path for large corpora.
+
+    Randomness: file order and crop offsets derive from `seed` only (stateless
+    crops with a per-element seed), so a freshly built dataset gives the same
+    epochs for the same seed, whatever the parallelism; each new epoch
+    (re-iteration or `repeat`) draws a new order and new crops.
+
+    Args:
+        source: a folder (scanned recursively for audio files; or a folder of
+            TFRecord shards), a CSV manifest (`.csv`, column `path`), a
+            TFRecord glob (`"shards/*.tfrecord*"`), a list of audio paths, or a
+            `tf.data.Dataset` of 1-D float32 waveforms at `sample_rate`.
+        batch_size: examples per batch.
+        segment_samples: samples per example.
+        sample_rate: sample rate in Hz of the output waveforms.
+        shuffle: shuffle the file order (files) or a buffer of segments
+            (TFRecords, datasets).
+        seed: int for reproducible epochs; `None` draws one at random.
+        skip_bad_files: skip (and report) unusable files instead of raising.
+        repeat: repeat forever (epochs still differ).
+        drop_remainder: drop the last partial batch.
+        shuffle_buffer_size: segment shuffle buffer for TFRecord and dataset
+            sources (file sources shuffle the whole file list instead).
+        split: with a manifest that has a `split` column, keep only these rows
+            (a value or a list of values).
+        full_check: decode every file fully in the pre-flight check.
+
+    Returns:
+        `tf.data.Dataset` of float32 `[batch_size, segment_samples]`.
+
+    Example:
+    >>> ds = make_pretraining_dataset("corpus/", batch_size=256, seed=42)
+    >>> ds.element_spec
+    TensorSpec(shape=(256, 15200), dtype=tf.float32, name=None)
+    """
+    for name, value in (("batch_size", batch_size), ("segment_samples", segment_samples), ("sample_rate", sample_rate)):
+        if not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+    if seed is None:
+        seed = random.SystemRandom().randrange(2**31)
+    seed = int(seed)
+
+    kind, items = _resolve_source(source, split=split, skip_bad_files=skip_bad_files)
+    if kind == "files":
+        infos = check_audio_files(items, skip_bad_files=skip_bad_files, full_decode=full_check, return_info=True)
+        if drop_remainder and not repeat and len(infos) < batch_size:
+            raise ValueError(
+                f"Only {len(infos)} usable audio files, fewer than one batch: with drop_remainder=True and "
+                f"repeat=False the dataset would be empty. Lower batch_size or pass repeat=True. "
+                f"Received: batch_size={batch_size}"
+            )
+        waveforms = _decode_files(infos, sample_rate=sample_rate, shuffle=shuffle, seed=seed)
+        segments = _crop(waveforms, segment_samples, seed)
+    else:
+        if kind == "tfrecords":
+            records = read_tfrecord_shards(items, shuffle_files=shuffle, seed=seed)
+            waveforms = records.map(
+                lambda r: _checked_rate(r, sample_rate), num_parallel_calls=AUTOTUNE, deterministic=True
+            )
+        else:
+            waveforms = items.map(
+                lambda w: tf.ensure_shape(tf.cast(w, tf.float32), [None]),
+                num_parallel_calls=AUTOTUNE,
+                deterministic=True,
+            )
+        segments = _crop(waveforms, segment_samples, seed)
+        if shuffle:
+            segments = segments.shuffle(shuffle_buffer_size, seed=seed + 1, reshuffle_each_iteration=True)
+
+    if repeat:
+        segments = segments.repeat()
+    return segments.batch(batch_size, drop_remainder=drop_remainder).prefetch(AUTOTUNE)
+
+
+def _resolve_source(source, *, split, skip_bad_files):
+    """Returns ("files", paths) | ("tfrecords", files) | ("dataset", dataset)."""
+    if isinstance(source, tf.data.Dataset):
+        return "dataset", source
+    if isinstance(source, (list, tuple)):
+        paths = [os.fspath(p) for p in source]
+        if paths and all(".tfrecord" in os.path.basename(p) for p in paths):
+            return "tfrecords", paths
+        return "files", paths
+    if not isinstance(source, (str, os.PathLike)):
+        raise ValueError(
+            "`source` must be a folder, a CSV manifest, a TFRecord glob, a list of paths or a "
+            f"tf.data.Dataset. Received: source={source!r}"
+        )
+    source = os.fspath(source)
+    if os.path.isdir(source):
+        paths = find_audio_files(source)
+        if paths:
+            return "files", paths
+        if tf.io.gfile.glob(os.path.join(source, "*.tfrecord*")):
+            return "tfrecords", list_tfrecord_files(source)
+        raise ValueError(f"No audio files or TFRecord shards found in the folder. Received: source={source!r}")
+    if source.lower().endswith(".csv"):
+        table = read_manifest(source, on_missing="skip" if skip_bad_files else "raise")
+        if split is not None:
+            if "split" not in table.columns:
+                raise ValueError(f"Manifest {source!r} has no `split` column. Received: split={split!r}")
+            wanted = [split] if isinstance(split, str) or not hasattr(split, "__iter__") else list(split)
+            table = table[table["split"].astype(str).isin([str(s) for s in wanted])]
+            if table.empty:
+                raise ValueError(f"Manifest {source!r} has no rows with this split. Received: split={split!r}")
+        return "files", list(table["path"])
+    if ".tfrecord" in source or any(c in source for c in "*?["):
+        return "tfrecords", list_tfrecord_files(source)
+    if os.path.isfile(source):
+        return "files", [source]
+    raise ValueError(f"`source` does not exist. Received: source={source!r}")
+
+
+def _decode_files(infos, *, sample_rate, shuffle, seed):
+    paths = [info.path for info in infos]
+    # tf.audio.decode_wav reads 16-bit PCM RIFF; anything else (or another rate) needs the host path.
+    in_graph = [bool(info.is_pcm16_wav and info.sample_rate == sample_rate) for info in infos]
+    files = tf.data.Dataset.from_tensor_slices((paths, in_graph))
+    if shuffle:
+        files = files.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
+
+    def host_load(path):
+        return load_audio(path.decode("utf-8"), sample_rate=sample_rate, mono=True)
+
+    def decode(path, graph_decodable):
+        def in_graph_decode():
+            audio, _ = tf.audio.decode_wav(tf.io.read_file(path), desired_channels=-1)
+            return tf.reduce_mean(audio, axis=1)
+
+        def host_decode():
+            waveform = tf.numpy_function(host_load, [path], tf.float32, stateful=False)
+            return tf.ensure_shape(waveform, [None])
+
+        if all(in_graph):
+            return in_graph_decode()
+        if not any(in_graph):
+            return host_decode()
+        return tf.cond(graph_decodable, in_graph_decode, host_decode)
+
+    return files.map(decode, num_parallel_calls=AUTOTUNE, deterministic=True)
+
+
+def _checked_rate(record, sample_rate):
+    check = tf.debugging.assert_equal(
+        record["sample_rate"],
+        tf.constant(sample_rate, tf.int64),
+        message=f"TFRecord sample_rate differs from the requested sample_rate={sample_rate}; "
+        "rewrite the shards with tools/prepare_audio.py at that rate",
+    )
+    with tf.control_dependencies([check]):
+        return tf.identity(record["audio"])
+
+
+def _crop(waveforms, segment_samples, seed):
+    pairs = tf.data.Dataset.zip(waveforms, element_seeds(seed))
+    return pairs.map(
+        lambda waveform, element_seed: random_crop_or_pad(waveform, segment_samples, element_seed),
+        num_parallel_calls=AUTOTUNE,
+        deterministic=True,
+    )
