@@ -121,6 +121,54 @@ def decode_wav_tensor(contents):
     return audio, sample_rate
 
 
+def wav_is_graph_decodable(path):
+    """Whether `tf.audio.decode_wav` will decode this file without error.
+
+    Walks the RIFF chunks with the same rules as TensorFlow's WAV reader
+    (`fmt ` chunk first, PCM 16-bit, consistent block/byte rates, every chunk
+    inside the file, one `data` chunk, no pad bytes) without reading the
+    samples. A file libsndfile tolerates (truncated data, odd chunks) but this
+    reader does not is then decoded on the host instead of failing mid-epoch.
+    """
+    import struct
+
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as f:
+            head = f.read(36)
+            if len(head) < 36 or head[0:4] != b"RIFF" or head[8:12] != b"WAVE" or head[12:16] != b"fmt ":
+                return False
+            fmt_size, audio_format, channels, rate, byte_rate, block_align, bits = struct.unpack(
+                "<IHHIIHH", head[16:36]
+            )
+            if fmt_size not in (16, 18) or audio_format != 1 or bits != 16 or channels < 1:
+                return False
+            if block_align != 2 * channels or byte_rate != block_align * rate:
+                return False
+            offset = 20 + fmt_size
+            data_chunks = 0
+            while offset < size:
+                f.seek(offset)
+                header = f.read(8)
+                if len(header) < 8:
+                    return False
+                chunk_id, chunk_size = header[:4], struct.unpack("<I", header[4:])[0]
+                offset += 8
+                if chunk_size > 0x7FFFFFFF or offset + chunk_size > size:
+                    return False
+                if chunk_id == b"data":
+                    data_chunks += 1
+                    frames = chunk_size // block_align
+                    if frames == 0:
+                        return False
+                    offset += frames * block_align  # TF's reader stops at whole frames
+                else:
+                    offset += chunk_size
+            return data_chunks == 1
+    except (OSError, struct.error):
+        return False
+
+
 @functools.lru_cache(maxsize=None)
 def tfio_available():
     """Whether tensorflow-io is installed AND its compiled ops actually run.

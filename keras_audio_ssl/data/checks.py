@@ -25,6 +25,7 @@ import numpy as np
 
 from keras_audio_ssl.audio.decode import AudioDecodeError
 from keras_audio_ssl.audio.decode import load_audio
+from keras_audio_ssl.audio.decode import wav_is_graph_decodable
 
 logger = logging.getLogger(__name__)
 
@@ -42,11 +43,7 @@ class AudioFileInfo:
     frames: int
     format: str
     subtype: str
-
-    @property
-    def is_pcm16_wav(self):
-        """Whether `tf.audio.decode_wav` can decode it (16-bit PCM RIFF WAV)."""
-        return self.format == "WAV" and self.subtype == "PCM_16"
+    graph_decodable: bool = False  # a clean 16-bit PCM WAV that tf.audio.decode_wav reads
 
 
 class BadAudioFilesError(ValueError):
@@ -98,6 +95,7 @@ def inspect_audio_file(path, full_decode=False):
         frames=int(info.frames),
         format=str(info.format),
         subtype=str(info.subtype),
+        graph_decodable=info.format == "WAV" and info.subtype == "PCM_16" and wav_is_graph_decodable(path),
     )
 
 

@@ -160,8 +160,8 @@ def _resolve_source(source, *, split, skip_bad_files):
 
 def _decode_files(infos, *, sample_rate, shuffle, seed):
     paths = [info.path for info in infos]
-    # tf.audio.decode_wav reads 16-bit PCM RIFF; anything else (or another rate) needs the host path.
-    in_graph = [bool(info.is_pcm16_wav and info.sample_rate == sample_rate) for info in infos]
+    # tf.audio.decode_wav reads clean 16-bit PCM RIFF; anything else (or another rate) goes to the host.
+    in_graph = [bool(info.graph_decodable and info.sample_rate == sample_rate) for info in infos]
     files = tf.data.Dataset.from_tensor_slices((paths, in_graph))
     if shuffle:
         files = files.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)

@@ -1,0 +1,77 @@
+"""Converts a folder or CSV manifest of audio into 16 kHz int16 TFRecord shards.
+
+    python tools/prepare_audio.py --input corpus/ --output shards/ --workers 8
+    python tools/prepare_audio.py --input train.csv --output shards/ --skip-bad-files
+
+Files are checked first (a broken file stops the job before any shard is
+written, unless --skip-bad-files). Shards are written in parallel, each under a
+temporary name renamed into place when complete; rerunning the same command
+skips finished shards, so an interrupted job resumes where it stopped.
+`<output>/index.json` lists the shards, their example and sample counts and the
+skipped files. Train with `make_pretraining_dataset("<output>/*.tfrecord")`.
+"""
+
+import argparse
+import logging
+import os
+import sys
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--input", required=True, help="folder (scanned recursively) or CSV manifest (column `path`)")
+    parser.add_argument("--output", required=True, help="output folder for the shards and index.json")
+    parser.add_argument("--shard-size", type=int, default=None, help="files per shard (default 512)")
+    parser.add_argument("--num-shards", type=int, default=None, help="number of shards (instead of --shard-size)")
+    parser.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 1) - 1), help="parallel processes")
+    parser.add_argument("--sample-rate", type=int, default=16000)
+    parser.add_argument("--extensions", default=None, help="comma-separated extensions for folder input (default: all audio)")
+    parser.add_argument("--split", default=None, help="manifest only: keep rows whose `split` equals this")
+    parser.add_argument("--skip-bad-files", action="store_true", help="skip unreadable files instead of failing")
+    parser.add_argument("--prefix", default="audio", help="shard file name prefix")
+    parser.add_argument("--no-progress", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
+
+    from keras_audio_ssl.data import find_audio_files
+    from keras_audio_ssl.data import read_manifest
+    from keras_audio_ssl.data import write_tfrecord_shards
+
+    labels = None
+    if os.path.isdir(args.input):
+        extensions = args.extensions.split(",") if args.extensions else None
+        paths = find_audio_files(args.input, extensions=extensions)
+    elif args.input.lower().endswith(".csv"):
+        table = read_manifest(args.input, on_missing="skip" if args.skip_bad_files else "raise")
+        if args.split is not None:
+            table = table[table["split"].astype(str) == args.split]
+        paths = list(table["path"])
+        if "label" in table.columns:
+            labels = [str(v) for v in table["label"]]
+    else:
+        parser.error(f"--input must be a folder or a .csv manifest: {args.input!r}")
+    if not paths:
+        parser.error(f"no audio files found in {args.input!r}")
+
+    index = write_tfrecord_shards(
+        paths,
+        args.output,
+        labels=labels,
+        num_shards=args.num_shards,
+        examples_per_shard=args.shard_size if args.num_shards is None else None,
+        num_workers=args.workers,
+        sample_rate=args.sample_rate,
+        skip_bad_files=args.skip_bad_files,
+        prefix=args.prefix,
+        progress=not args.no_progress,
+    )
+    hours = index["num_samples"] / index["sample_rate"] / 3600
+    print(
+        f"{index['num_examples']} examples ({hours:.2f} h) in {len(index['shards'])} shards -> {args.output}"
+        f" ({len(index['skipped'])} skipped)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
