@@ -100,7 +100,7 @@ def build_frames_model(model):
     encoder_input = _encoder_input_tensor(model, encoder)
     frames_encoder.build(encoder_input.shape)
     frames_encoder.set_weights(encoder.get_weights())
-    return keras.Model(model.inputs, frames_encoder(encoder_input), name=f"{model.name}_frames")
+    return keras.Model(model.input, frames_encoder(encoder_input), name=f"{model.name}_frames")
 
 
 def _encoder_input_tensor(model, encoder):
