@@ -158,10 +158,7 @@ def wav_is_graph_decodable(path):
                     return False
                 if chunk_id == b"data":
                     data_chunks += 1
-                    frames = chunk_size // block_align
-                    if frames == 0:
-                        return False
-                    offset += frames * block_align  # TF's reader stops at whole frames
+                    offset += (chunk_size // block_align) * block_align  # TF's reader stops at whole frames
                 else:
                     offset += chunk_size
             return data_chunks == 1

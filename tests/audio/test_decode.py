@@ -1,0 +1,201 @@
+import os
+import sys
+import types
+
+import numpy as np
+import pytest
+import scipy.signal
+import tensorflow as tf
+
+from keras_audio_ssl.audio import AudioDecodeError
+from keras_audio_ssl.audio import decode_wav_tensor
+from keras_audio_ssl.audio import load_audio
+from keras_audio_ssl.audio import decode as decode_module
+from keras_audio_ssl.audio.decode import tfio_available
+from keras_audio_ssl.audio.decode import wav_is_graph_decodable
+from tests.data import bad_corpus
+
+
+@pytest.fixture(scope="module")
+def odd(tmp_path_factory):
+    return bad_corpus.write_odd_files(str(tmp_path_factory.mktemp("odd")))
+
+
+@pytest.fixture(scope="module")
+def broken(tmp_path_factory):
+    return bad_corpus.write_broken_files(str(tmp_path_factory.mktemp("broken")))
+
+
+LOSSLESS_16K = ["silence.wav", "pcm_u8.wav", "pcm_16.wav", "pcm_24.wav", "pcm_32.wav", "float32.wav",
+                "stereo.wav", "pcm_24.flac", "short.wav"]
+
+
+@pytest.mark.parametrize("name", LOSSLESS_16K)
+def test_odd_but_valid_files_load_what_was_written(odd, name):
+    f = odd[name]
+    mono = load_audio(f.path)
+    assert mono.dtype == np.float32 and mono.ndim == 1
+    np.testing.assert_allclose(mono, f.mono, atol=f.atol, rtol=0)
+    multi = load_audio(f.path, mono=False)
+    assert multi.shape == f.expected.shape
+    np.testing.assert_allclose(multi, f.expected, atol=f.atol, rtol=0)
+
+
+def test_stereo_downmix_is_channel_mean(odd):
+    f = odd["stereo.wav"]
+    both = load_audio(f.path, mono=False)
+    assert both.shape[1] == 2 and not np.allclose(both[:, 0], both[:, 1])
+    np.testing.assert_allclose(load_audio(f.path), both.mean(axis=1), atol=1e-7)
+
+
+@pytest.mark.parametrize("name,up,down", [("rate_44100.wav", 160, 441), ("rate_48000.wav", 1, 3)])
+def test_resampled_to_16k_like_resample_poly(odd, name, up, down):
+    f = odd[name]
+    y = load_audio(f.path)
+    expected_len = int(np.ceil(len(f.mono) * 16000 / f.sample_rate))
+    assert len(y) == expected_len
+    reference = scipy.signal.resample_poly(f.mono, up, down)
+    np.testing.assert_allclose(y, reference, atol=1e-4)
+    native = load_audio(f.path, sample_rate=None)
+    assert len(native) == len(f.mono)
+    np.testing.assert_allclose(native, f.mono, atol=f.atol)
+
+
+@pytest.mark.parametrize("name", ["vorbis.ogg", "mpeg.mp3"])
+def test_lossy_formats_decode_with_right_length_and_loudness(odd, name):
+    if name not in odd:
+        pytest.skip("this libsndfile has no MP3 support")
+    f = odd[name]
+    y = load_audio(f.path)
+    assert np.all(np.isfinite(y))
+    assert abs(len(y) - len(f.mono)) <= 2 * 1152  # at most a couple of codec frames of delay/padding
+    rms, rms_ref = np.sqrt(np.mean(y**2)), np.sqrt(np.mean(f.mono**2))
+    assert abs(rms - rms_ref) / rms_ref < 0.2
+
+
+BROKEN_REASONS = {
+    "empty.wav": "empty",
+    "truncated_header.wav": "truncated header",
+    "header_only.wav": "no samples",
+    "zero_samples.wav": "no samples",
+    "nan.wav": "NaN or Inf",
+    "inf.wav": "NaN or Inf",
+    "not_audio.wav": "not a readable audio file",
+    "missing.wav": "does not exist",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN_REASONS))
+def test_broken_files_raise_naming_the_file(broken, name):
+    with pytest.raises(AudioDecodeError) as info:
+        load_audio(broken[name])
+    assert isinstance(info.value, ValueError)
+    assert broken[name] in str(info.value)
+    assert BROKEN_REASONS[name] in str(info.value)
+    assert info.value.path == broken[name]
+
+
+def test_nan_error_counts_the_bad_samples(broken):
+    with pytest.raises(AudioDecodeError, match="contains 1 NaN or Inf samples"):
+        load_audio(broken["nan.wav"])
+
+
+def test_directory_is_rejected(tmp_path):
+    with pytest.raises(AudioDecodeError, match="directory"):
+        load_audio(tmp_path)
+
+
+def test_truncated_data_loads_the_samples_present(tmp_path):
+    path, present = bad_corpus.write_truncated_data_file(str(tmp_path))
+    y = load_audio(path)
+    np.testing.assert_array_equal(y, present.astype(np.float32) / 32768.0)
+
+
+def test_unreadable_file(tmp_path):
+    path = bad_corpus.write_unreadable_file(str(tmp_path))
+    if os.access(path, os.R_OK):  # root ignores mode 000: then it is simply a valid file
+        assert load_audio(path).shape == (4000,)
+    else:
+        with pytest.raises(AudioDecodeError, match="cannot be read"):
+            load_audio(path)
+
+
+def test_bad_sample_rate_argument(odd):
+    with pytest.raises(ValueError, match="Received: sample_rate=0"):
+        load_audio(odd["pcm_16.wav"].path, sample_rate=0)
+
+
+def test_decode_wav_tensor_matches_soundfile_in_graph(odd):
+    @tf.function
+    def decode(path):
+        return decode_wav_tensor(tf.io.read_file(path))
+
+    for name in ("pcm_16.wav", "stereo.wav"):
+        f = odd[name]
+        audio, rate = decode(tf.constant(f.path))
+        assert audio.dtype == tf.float32 and rate.dtype == tf.int32
+        assert int(rate) == 16000
+        np.testing.assert_array_equal(audio.numpy(), load_audio(f.path, mono=False))
+
+
+def test_graph_decodable_agrees_with_tf_decode_wav(odd, broken, tmp_path):
+    truncated, _ = bad_corpus.write_truncated_data_file(str(tmp_path))
+    candidates = [f.path for f in odd.values()] + [p for p in broken.values() if os.path.exists(p)] + [truncated]
+    verdicts = {}
+    for path in candidates:
+        try:
+            tf.audio.decode_wav(tf.io.read_file(path))
+            decodes = True
+        except (tf.errors.InvalidArgumentError, UnicodeDecodeError):
+            # Eager mode sometimes fails to decode TF's error text (it quotes raw header bytes).
+            decodes = False
+        assert wav_is_graph_decodable(path) == decodes, path
+        verdicts[os.path.basename(path)] = decodes
+    # Sanity: both outcomes occur, and the clean 16-bit files are the in-graph ones.
+    assert verdicts["pcm_16.wav"] and verdicts["stereo.wav"] and verdicts["rate_44100.wav"]
+    assert not verdicts["truncated_data.wav"] and not verdicts["pcm_24.wav"] and not verdicts["float32.wav"]
+
+
+def test_tfio_probe_is_false_when_not_installed():
+    tfio_available.cache_clear()
+    try:
+        import tensorflow_io  # noqa: F401
+
+        installed = True
+    except Exception:
+        installed = False
+    if not installed:
+        assert tfio_available() is False
+    tfio_available.cache_clear()
+
+
+def _fake_tfio(decode_wav):
+    module = types.ModuleType("tensorflow_io")
+    module.audio = types.SimpleNamespace(decode_wav=decode_wav)
+    return module
+
+
+def test_tfio_probe_false_when_ops_fail_to_load(monkeypatch):
+    # What tensorflow-io 0.37.1 does on TF >= 2.18: imports fine, every op raises.
+    def broken_op(*args, **kwargs):
+        raise tf.errors.NotFoundError(None, None, "libtensorflow_io.so: undefined symbol")
+
+    monkeypatch.setitem(sys.modules, "tensorflow_io", _fake_tfio(broken_op))
+    decode_module.tfio_available.cache_clear()
+    try:
+        assert tfio_available() is False
+    finally:
+        decode_module.tfio_available.cache_clear()
+
+
+def test_tfio_probe_true_when_an_op_runs(monkeypatch):
+    def working_op(contents, dtype):
+        audio, _ = tf.audio.decode_wav(contents)
+        return tf.cast(audio * 32768.0, dtype)
+
+    monkeypatch.setitem(sys.modules, "tensorflow_io", _fake_tfio(working_op))
+    decode_module.tfio_available.cache_clear()
+    try:
+        assert tfio_available() is True
+    finally:
+        decode_module.tfio_available.cache_clear()
