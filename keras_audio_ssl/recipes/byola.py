@@ -31,6 +31,7 @@ import numpy as np
 
 from keras_audio_ssl.recipes.callbacks import EncoderCheckpoint
 from keras_audio_ssl.recipes.callbacks import ResumableCSVLogger
+from keras_audio_ssl.recipes.callbacks import SetLearningRate
 from keras_audio_ssl.recipes.callbacks import StopOnNaN
 from keras_audio_ssl.recipes.callbacks import TrainingDivergedError
 from keras_audio_ssl.recipes.presets import load_preset
@@ -89,7 +90,11 @@ def compute_normalization_stats(dataset, num_samples, *, front_end=None, verbose
 
     front_end = front_end or LogMelSpectrogram()
     total, total_sq, count, seen = 0.0, 0.0, 0, 0
-    bar = keras.utils.Progbar(num_samples, unit_name="clip") if verbose else None
+    target = num_samples
+    batches = int(dataset.cardinality()) if hasattr(dataset, "cardinality") else -1
+    if batches > 0 and batches * int(dataset.element_spec.shape[0] or 1) < num_samples:
+        target = None  # a smaller (known-size) dataset: count up without a fixed end
+    bar = keras.utils.Progbar(target, unit_name="clip") if verbose else None
     if verbose:
         print(f"Computing pre-normalization statistics on up to {num_samples} clips", flush=True)
     for batch in dataset:
@@ -102,6 +107,8 @@ def compute_normalization_stats(dataset, num_samples, *, front_end=None, verbose
             bar.update(min(seen, num_samples))
         if seen >= num_samples:
             break
+    if bar is not None:
+        bar.update(seen, finalize=True)
     if count == 0:
         raise ValueError("No audio to compute normalization statistics from: the dataset yielded no batch.")
     mean = total / count
@@ -126,9 +133,10 @@ def _build_method(*, encoder, mean, std, mixup_ratio, memory_size, ema_decay, ra
     from keras_audio_ssl.methods import BYOLA
 
     return BYOLA(
-        encoder=encoder,
-        mean=mean,
-        std=std,
+        encoder,
+        pre_norm_mean=mean,
+        pre_norm_std=std,
+        n_mels=getattr(encoder, "n_mels", 64),
         mixup_ratio=mixup_ratio,
         memory_size=memory_size,
         ema_decay=ema_decay,
@@ -334,14 +342,14 @@ def fit(
     )
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), jit_compile=use_jit)
     # BackupAndRestore needs built weights (model and optimizer) to restore into.
-    example = next(iter(train_ds.take(1)))
-    model(example[:1])
+    model.build((None, segment_samples))
     if not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
 
     nan_guard = StopOnNaN(learning_rate=learning_rate)
     all_callbacks = [
         keras.callbacks.BackupAndRestore(backup_dir, save_freq="epoch", double_checkpoint=True),
+        SetLearningRate(learning_rate),
         nan_guard,
         ResumableCSVLogger(os.path.join(output_dir, "history.csv")),
         keras.callbacks.TensorBoard(os.path.join(output_dir, "logs"), update_freq="epoch"),
@@ -355,6 +363,7 @@ def fit(
         steps_per_epoch=steps_per_epoch,
         callbacks=all_callbacks,
         verbose=verbose,
+        shuffle=False,  # the dataset shuffles itself
     )
     if nan_guard.message is not None:
         config["status"] = "diverged"

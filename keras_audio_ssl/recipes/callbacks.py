@@ -58,6 +58,22 @@ class StopOnNaN(keras.callbacks.Callback):
         self.model.stop_training = True
 
 
+class SetLearningRate(keras.callbacks.Callback):
+    """Sets the optimizer's learning rate when training begins.
+
+    Placed after `BackupAndRestore`, whose restore also brings back the old
+    learning rate: a run resumed with a new `learning_rate` (e.g. after a
+    divergence) then uses the new one.
+    """
+
+    def __init__(self, learning_rate):
+        super().__init__()
+        self.learning_rate = learning_rate
+
+    def on_train_begin(self, logs=None):
+        self.model.optimizer.learning_rate = self.learning_rate
+
+
 class ResumableCSVLogger(keras.callbacks.Callback):
     """Appends one row per epoch to a CSV file, consistent across resumes.
 
