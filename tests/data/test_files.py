@@ -1,0 +1,79 @@
+import logging
+import os
+
+import numpy as np
+import pytest
+
+from keras_audio_ssl.data import find_audio_files
+from keras_audio_ssl.data import read_manifest
+from tests.data.bad_corpus import write_manifest
+from tests.test_case import write_wav
+
+
+def _touch_tree(root):
+    layout = ["a.wav", "b.FLAC", "notes.txt", "sub/c.ogg", "sub/deeper/d.mp3", "sub/deeper/e.WAV", "z/readme.md"]
+    for rel in layout:
+        path = os.path.join(root, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        open(path, "wb").close()
+    return layout
+
+
+def test_find_audio_files_recursive_by_extension(tmp_path):
+    _touch_tree(tmp_path)
+    found = [os.path.relpath(p, tmp_path) for p in find_audio_files(tmp_path)]
+    assert found == sorted(["a.wav", "b.FLAC", "sub/c.ogg", "sub/deeper/d.mp3", "sub/deeper/e.WAV"])
+    wav_only = [os.path.relpath(p, tmp_path) for p in find_audio_files(tmp_path, extensions=["WAV"])]
+    assert wav_only == ["a.wav", "sub/deeper/e.WAV"]  # case-insensitive, dot optional
+    assert [os.path.relpath(p, tmp_path) for p in find_audio_files(tmp_path, extensions=".flac")] == ["b.FLAC"]
+    top = [os.path.relpath(p, tmp_path) for p in find_audio_files(tmp_path, recursive=False)]
+    assert top == ["a.wav", "b.FLAC"]
+
+
+def test_find_audio_files_rejects_missing_folder(tmp_path):
+    with pytest.raises(ValueError, match="Received: folder="):
+        find_audio_files(tmp_path / "nope")
+
+
+def test_manifest_resolves_relative_paths_against_its_folder(tmp_path):
+    audio_dir = tmp_path / "corpus" / "clips"
+    audio_dir.mkdir(parents=True)
+    a = write_wav(audio_dir / "a.wav", np.zeros(100, np.float32))
+    b = write_wav(tmp_path / "b.wav", np.zeros(100, np.float32))
+    csv = write_manifest(
+        tmp_path / "corpus" / "meta.csv",
+        [("clips/a.wav", "dog", "train", 1), (b, "cat", "test", 2)],  # relative and absolute
+        header=("path", "label", "split", "fold"),
+    )
+    # Read from another working directory: resolution must not depend on the cwd.
+    cwd = os.getcwd()
+    os.chdir(tmp_path / "corpus" / "clips")
+    try:
+        table = read_manifest(csv)
+    finally:
+        os.chdir(cwd)
+    assert list(table["path"]) == [os.path.abspath(a), os.path.abspath(b)]
+    assert list(table["label"]) == ["dog", "cat"]
+    assert list(table["split"]) == ["train", "test"]
+    assert list(table["fold"]) == [1, 2]
+
+
+def test_manifest_row_pointing_nowhere_names_line_and_path(tmp_path, caplog):
+    write_wav(tmp_path / "ok.wav", np.zeros(100, np.float32))
+    csv = write_manifest(tmp_path / "m.csv", [("ok.wav",), ("gone/missing.wav",), ("ok.wav",)])
+    missing = os.path.join(str(tmp_path), "gone", "missing.wav")
+    with pytest.raises(ValueError) as info:
+        read_manifest(csv)
+    assert "line 3" in str(info.value) and missing in str(info.value) and "1 of 3 rows" in str(info.value)
+    with caplog.at_level(logging.WARNING):
+        table = read_manifest(csv, on_missing="skip")
+    assert len(table) == 2 and missing in caplog.text
+    assert len(read_manifest(csv, on_missing="keep")) == 3
+
+
+def test_manifest_without_path_column(tmp_path):
+    csv = write_manifest(tmp_path / "m.csv", [("a.wav",)], header=("file",))
+    with pytest.raises(ValueError, match="needs a `path` column"):
+        read_manifest(csv)
+    with pytest.raises(ValueError, match="Received: on_missing="):
+        read_manifest(csv, on_missing="ignore")
