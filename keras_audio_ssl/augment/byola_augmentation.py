@@ -48,7 +48,8 @@ class BYOLAAugmentation(keras.layers.Layer):
 
     def build(self, input_shape):
         for block in self._blocks():
-            block.build(input_shape)
+            if not block.built:  # a block may be shared or already used on its own
+                block.build(input_shape)
 
     def _blocks(self):
         return [b for b in (self.mixup, self.rrc, self.fader) if b is not None]

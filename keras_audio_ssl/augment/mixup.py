@@ -115,7 +115,9 @@ class MixupBYOLA(keras.layers.Layer):
         With N > memory_size only the last `memory_size` samples are kept.
         Call it with the samples of all replicas under `tf.distribute`.
         """
-        batch = tf.cast(tf.convert_to_tensor(batch), self.memory.dtype)
+        batch = tf.cast(tf.convert_to_tensor(batch), "float32")
+        if not self.built:
+            self.build(batch.shape)
         n_in = tf.shape(batch)[0]
         recent = batch[-self.memory_size:]
         n = tf.shape(recent)[0]
