@@ -1,0 +1,46 @@
+"""Input checks of the Python embedding API."""
+
+import numpy as np
+import pytest
+
+from keras_audio_ssl.export import embed
+from keras_audio_ssl.export import validate_waveform
+
+
+def test_accepts_1d_and_2d_float():
+    assert validate_waveform(np.zeros(2000, np.float64)).shape == (1, 2000)
+    out = validate_waveform(np.zeros((3, 2000), np.float32))
+    assert out.shape == (3, 2000) and out.dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"waveform": np.zeros(2000, np.float32), "sample_rate": 44100}, "sample_rate=44100"),
+        ({"waveform": np.zeros(2000, np.int16)}, "int16 / 32768"),
+        ({"waveform": np.zeros((1, 2, 2000), np.float32)}, r"shape=\(1, 2, 2000\)"),
+        ({"waveform": np.zeros((1, 100), np.float32), "min_samples": 1120}, "at least 1120 samples"),
+    ],
+)
+def test_rejects_bad_input(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        validate_waveform(**kwargs)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_rejects_non_finite_naming_rows(bad):
+    x = np.zeros((3, 2000), np.float32)
+    x[2, 7] = bad
+    with pytest.raises(ValueError, match=r"NaN or Inf samples \(batch rows \[2\]\)"):
+        validate_waveform(x)
+
+
+def test_embed_checks_and_pads(embedding_model, rng):
+    x = (0.1 * rng.standard_normal(600)).astype(np.float32)
+    got = embed(embedding_model, x)
+    expected = np.asarray(embedding_model(np.pad(x, (0, 1120 - 600))[None], training=False))
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+    with pytest.raises(ValueError, match="sample_rate=8000"):
+        embed(embedding_model, x, sample_rate=8000)
+    with pytest.raises(ValueError, match="NaN"):
+        embed(embedding_model, np.full(16000, np.nan, np.float32))
