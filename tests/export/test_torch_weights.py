@@ -129,3 +129,26 @@ def test_wrong_shapes_are_listed(tmp_path):
 def test_missing_file_is_named(tmp_path):
     with pytest.raises(ValueError, match="nope.pth"):
         convert_byola_torch(tmp_path / "nope.pth")
+
+
+def test_tool_end_to_end(tmp_path, rng):
+    import os
+    import subprocess
+    import sys
+
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    module = _save_official(OfficialAudioNTT2020(d=128), tmp_path / "byola.pth", seed=5)
+    env = dict(os.environ, PYTHONPATH=repo)
+    tool = os.path.join(repo, "tools", "convert_byola_torch.py")
+    result = subprocess.run(
+        [sys.executable, tool, "--checkpoint", str(tmp_path / "byola.pth"), "--output", str(tmp_path / "enc.keras")],
+        capture_output=True, text=True, env=env, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "feature_d=128" in result.stdout
+
+    import keras
+
+    import keras_audio_ssl.encoders  # noqa: F401
+
+    assert _compare(module, keras.saving.load_model(tmp_path / "enc.keras"), 64, 96, rng) <= 1e-4

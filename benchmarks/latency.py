@@ -1,0 +1,97 @@
+"""Single-clip embedding latency and file size: Keras vs TFLite fp32 / fp16 / int8.
+
+    python benchmarks/latency.py [--feature-d 512 2048] [--seconds 1.0] [--runs 200] [--quick]
+
+Builds an AudioNTT2020 embedding model (untrained weights: latency does not
+depend on their values), exports each TFLite variant, and times one clip per
+call (median over --runs after warm-up) with 1 interpreter thread and with all
+threads. Target (issue 5): fp32 1-s embedding at d=512 in <= 2 ms on this CPU.
+`--quick` validates the script with few runs; its numbers are not measurements.
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def median_ms(fn, runs, warmup):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return 1000 * float(np.median(times))
+
+
+def tflite_runner(path, clip, threads):
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=path, num_threads=threads)
+    interpreter.allocate_tensors()
+    index_in = interpreter.get_input_details()[0]["index"]
+    index_out = interpreter.get_output_details()[0]["index"]
+
+    def run():
+        interpreter.set_tensor(index_in, clip)
+        interpreter.invoke()
+        return interpreter.get_tensor(index_out)
+
+    return run
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--feature-d", type=int, nargs="+", default=[512])
+    parser.add_argument("--seconds", type=float, default=1.0)
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--quick", action="store_true", help="few runs, few calibration clips: checks the script only")
+    args = parser.parse_args(argv)
+    runs, warmup, calibration = (args.runs, 20, 100) if not args.quick else (5, 2, 8)
+
+    import keras
+    import tensorflow as tf
+
+    from keras_audio_ssl.encoders import AudioNTT2020
+    from keras_audio_ssl.encoders import build_embedding_model
+    from keras_audio_ssl.export import export_tflite
+    from keras_audio_ssl.export.calibration import speech_like_waveforms
+
+    all_threads = os.cpu_count() or 1
+    num_samples = int(round(args.seconds * 16000))
+    clip = speech_like_waveforms(1, args.seconds, seed=3)[:1]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for d in args.feature_d:
+            model = build_embedding_model(AudioNTT2020(feature_d=d), mean=-6.0, std=4.0)
+            keras_path = os.path.join(tmp, f"d{d}.keras")
+            model.save(keras_path)
+            fixed = tf.function(lambda x: model(x, training=False), input_signature=[tf.TensorSpec([1, num_samples], tf.float32)])
+            tensor = tf.constant(clip)
+            rows.append((d, "keras (tf.function)", os.path.getsize(keras_path), median_ms(lambda: fixed(tensor), runs, warmup), None))
+            for quantize in ("none", "float16", "int8"):
+                path = export_tflite(model, os.path.join(tmp, f"d{d}_{quantize}.tflite"), quantize=quantize,
+                                     clip_seconds=args.seconds, max_calibration_clips=calibration)
+                one = median_ms(tflite_runner(path, clip, 1), runs, warmup)
+                many = median_ms(tflite_runner(path, clip, all_threads), runs, warmup)
+                rows.append((d, f"tflite {quantize if quantize != 'none' else 'fp32'}", os.path.getsize(path), one, many))
+            keras.backend.clear_session()
+
+    label = "QUICK (script check, not a measurement)" if args.quick else f"median of {runs} runs"
+    print(f"\nSingle {args.seconds:g}-s clip latency, {label}; all threads = {all_threads}")
+    print(f"{'d':>5} {'variant':<20} {'size MB':>8} {'1 thread ms':>12} {'all threads ms':>15}")
+    for d, name, size, one, many in rows:
+        many_text = f"{many:15.2f}" if many is not None else f"{'(tf default)':>15}"
+        print(f"{d:>5} {name:<20} {size / 1e6:8.2f} {one:12.2f} {many_text}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
