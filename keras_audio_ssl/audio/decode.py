@@ -56,7 +56,7 @@ def load_audio(path, sample_rate=16000, mono=True):
         raise ValueError(f"`sample_rate` must be a positive integer or None. Received: sample_rate={sample_rate}")
     data, file_rate = _read_file(path)
     if mono:
-        data = data.mean(axis=1)
+        data = data[:, 0] if data.shape[1] == 1 else data.mean(axis=1)
     if sample_rate is not None and file_rate != sample_rate:
         from keras_audio_ssl.audio.resample import resample
 
@@ -76,19 +76,19 @@ def _read_file(path):
     if os.path.isdir(path):
         raise AudioDecodeError(path, "is a directory, not a file")
     try:
-        with open(path, "rb") as f:
-            raw = f.read()
+        handle = open(path, "rb")
     except OSError as e:
         raise AudioDecodeError(path, f"cannot be read ({e.strerror or e})") from e
-    if not raw:
-        raise AudioDecodeError(path, "file is empty (0 bytes)")
-    try:
-        # Decoding from memory: one read, and the file's permissions were already checked.
-        with sf.SoundFile(io.BytesIO(raw)) as f:
-            file_rate = f.samplerate
-            data = f.read(dtype="float32", always_2d=True)
-    except Exception as e:  # libsndfile raises LibsndfileError/RuntimeError/TypeError by version
-        raise AudioDecodeError(path, f"not a readable audio file or truncated header ({_short(e)})") from e
+    with handle:
+        if os.fstat(handle.fileno()).st_size == 0:
+            raise AudioDecodeError(path, "file is empty (0 bytes)")
+        try:
+            # Decode from the handle already opened: permissions were checked by open().
+            with sf.SoundFile(handle) as f:
+                file_rate = f.samplerate
+                data = f.read(dtype="float32", always_2d=True)
+        except Exception as e:  # libsndfile raises LibsndfileError/RuntimeError/TypeError by version
+            raise AudioDecodeError(path, f"not a readable audio file or truncated header ({_short(e)})") from e
     if data.shape[0] == 0:
         raise AudioDecodeError(path, "contains no samples")
     if not np.isfinite(data).all():
@@ -100,7 +100,7 @@ def _read_file(path):
 def _short(error):
     text = str(error).strip().splitlines()
     text = text[-1] if text else type(error).__name__
-    # libsndfile prefixes "Error opening <BytesIO object at 0x..>: "; keep only the reason.
+    # libsndfile prefixes "Error opening <_io.BufferedReader name=...>: "; keep only the reason.
     return re.sub(r"^Error opening <[^>]*>:\s*", "", text)
 
 

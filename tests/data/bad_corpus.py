@@ -67,7 +67,7 @@ def write_odd_files(folder):
     add_int("pcm_24.wav", _signal(12000, seed=3), SR, "PCM_24", 24)
     add_int("pcm_32.wav", _signal(12000, seed=4), SR, "PCM_32", 32)
     add_int("stereo.wav", _signal(12000, channels=2, seed=6), SR, "PCM_16", 16)
-    add_int("rate_44100.wav", _signal(44100, seed=7), 44100, "PCM_16", 16)
+    add_int("rate_44100.wav", _signal(22050, seed=7), 44100, "PCM_16", 16)
     add_int("rate_48000.wav", _signal(24000, seed=8), 48000, "PCM_16", 16)
     add_int("pcm_24.flac", _signal(12000, seed=9), SR, "PCM_24", 24)
     add_int("short.wav", _signal(4000, seed=10), SR, "PCM_16", 16)  # shorter than one 15,200 segment
