@@ -32,6 +32,7 @@ def _embed(model, waveforms, batch_size=64):
 def run(*, quick=False, output_dir=None, seed=0, verbose=1):
     """Runs the demo; returns a dict of the measured accuracies and timings."""
     import keras
+    import tensorflow as tf
 
     from keras_audio_ssl import synthetic
     from keras_audio_ssl.encoders import build_embedding_model
@@ -40,6 +41,7 @@ def run(*, quick=False, output_dir=None, seed=0, verbose=1):
     from keras_audio_ssl.recipes import byola
 
     size = QUICK if quick else FULL
+    tf.get_logger().setLevel("ERROR")  # the probe's many small models trigger retracing notices
     start = time.time()
     seconds = 0.95
     if output_dir is None:
