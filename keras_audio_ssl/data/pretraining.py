@@ -1,5 +1,6 @@
 """The pretraining input pipeline: any audio source -> batches of raw 16 kHz segments."""
 
+import json
 import os
 import random
 
@@ -12,6 +13,7 @@ from keras_audio_ssl.data.cropping import element_seeds
 from keras_audio_ssl.data.cropping import random_crop_or_pad
 from keras_audio_ssl.data.files import find_audio_files
 from keras_audio_ssl.data.files import read_manifest
+from keras_audio_ssl.data.tfrecords import INDEX_FILE
 from keras_audio_ssl.data.tfrecords import list_tfrecord_files
 from keras_audio_ssl.data.tfrecords import read_tfrecord_shards
 
@@ -100,6 +102,7 @@ def make_pretraining_dataset(
         segments = _crop(waveforms, segment_samples, seed)
     else:
         if kind == "tfrecords":
+            _check_index_rate(items, sample_rate)
             records = read_tfrecord_shards(items, shuffle_files=shuffle, seed=seed)
             waveforms = records.map(
                 lambda r: _checked_rate(r, sample_rate), num_parallel_calls=AUTOTUNE, deterministic=True
@@ -185,6 +188,20 @@ def _decode_files(infos, *, sample_rate, shuffle, seed):
         return tf.cond(graph_decodable, in_graph_decode, host_decode)
 
     return files.map(decode, num_parallel_calls=AUTOTUNE, deterministic=True)
+
+
+def _check_index_rate(files, sample_rate):
+    """Fails at build time when the shards' index.json says another sample rate."""
+    for folder in sorted({os.path.dirname(os.path.abspath(f)) for f in files}):
+        index_path = os.path.join(folder, INDEX_FILE)
+        if os.path.exists(index_path):
+            with open(index_path) as f:
+                stored = json.load(f).get("sample_rate")
+            if stored is not None and int(stored) != sample_rate:
+                raise ValueError(
+                    f"The TFRecord shards in {folder!r} hold {stored} Hz audio (index.json); rewrite them at "
+                    f"{sample_rate} Hz with tools/prepare_audio.py or pass that rate. Received: sample_rate={sample_rate}"
+                )
 
 
 def _checked_rate(record, sample_rate):

@@ -1,0 +1,184 @@
+import json
+import logging
+import os
+
+import numpy as np
+import pytest
+import soundfile as sf
+import tensorflow as tf
+
+from keras_audio_ssl.audio import load_audio
+from keras_audio_ssl.data import BadAudioFilesError
+from keras_audio_ssl.data import make_pretraining_dataset
+from keras_audio_ssl.data import read_tfrecord_shards
+from keras_audio_ssl.data import write_tfrecord_shards
+from tests.data import bad_corpus
+
+SEG = 15200
+
+
+def _clips(folder, n, seconds=1.2, sample_rate=16000):
+    os.makedirs(folder, exist_ok=True)
+    paths = []
+    for i in range(n):
+        samples = np.random.default_rng(i).integers(-20000, 20000, int(seconds * sample_rate), dtype=np.int16)
+        path = os.path.join(folder, f"clip{i:02d}.wav")
+        sf.write(path, samples, sample_rate, subtype="PCM_16")
+        paths.append(path)
+    return paths
+
+
+def _records(source):
+    return [
+        {k: (v.numpy() if k == "audio" else v.numpy().decode() if v.dtype == tf.string else int(v)) for k, v in r.items()}
+        for r in read_tfrecord_shards(source)
+    ]
+
+
+def _shards(folder):
+    return sorted(n for n in os.listdir(folder) if ".tfrecord" in n)
+
+
+def test_round_trip_equals_source_audio_within_int16(tmp_path):
+    odd = bad_corpus.write_odd_files(str(tmp_path / "odd"))
+    paths = [f.path for f in odd.values()]
+    labels = [f"label_{i}" for i in range(len(paths))]
+    index = write_tfrecord_shards(paths, str(tmp_path / "shards"), labels=labels, num_shards=3, progress=False)
+    records = _records(str(tmp_path / "shards"))
+    assert sorted(r["path"] for r in records) == sorted(paths)
+    assert index["num_examples"] == len(paths) and index["num_shards"] == 3 and index["complete"]
+    for record in records:
+        source = load_audio(record["path"])  # mono, 16 kHz
+        assert record["sample_rate"] == 16000
+        assert record["label"] == labels[paths.index(record["path"])]
+        assert record["audio"].shape == source.shape
+        # int16 quantisation: at most half a step, except float input beyond [-1, 1) is clipped.
+        np.testing.assert_allclose(record["audio"], np.clip(source, -1, 32767 / 32768), atol=0.5 / 32768 + 1e-7)
+        if os.path.basename(record["path"]) in ("pcm_16.wav", "short.wav", "silence.wav"):
+            np.testing.assert_array_equal(record["audio"], source)  # mono 16-bit sources are exact
+    assert index["num_samples"] == sum(len(r["audio"]) for r in records)
+    with open(tmp_path / "shards" / "index.json") as f:
+        assert json.load(f) == index
+    # Compact: ~2 bytes per sample plus small per-record overhead.
+    total_bytes = sum(os.path.getsize(tmp_path / "shards" / n) for n in _shards(tmp_path / "shards"))
+    assert 2 * index["num_samples"] <= total_bytes < 2 * index["num_samples"] + 300 * len(paths)
+
+
+def test_shard_count_from_examples_per_shard(tmp_path):
+    paths = _clips(str(tmp_path / "clips"), 7, seconds=0.1)
+    index = write_tfrecord_shards(paths, str(tmp_path / "out"), examples_per_shard=3, progress=False)
+    assert _shards(tmp_path / "out") == [f"audio-0000{i}-of-00003.tfrecord" for i in range(3)]
+    assert [s["num_examples"] for s in index["shards"]] == [2, 3, 2]  # near-equal contiguous chunks
+    with pytest.raises(ValueError, match="not both"):
+        write_tfrecord_shards(paths, str(tmp_path / "x"), num_shards=2, examples_per_shard=3)
+    with pytest.raises(ValueError, match="Received: num_workers=0"):
+        write_tfrecord_shards(paths, str(tmp_path / "x"), num_workers=0)
+
+
+def test_resume_rebuilds_only_the_missing_shard_with_same_content(tmp_path):
+    paths = _clips(str(tmp_path / "clips"), 6, seconds=0.2)
+    out = str(tmp_path / "out")
+    first = write_tfrecord_shards(paths, out, num_shards=3, progress=False)
+    names = _shards(out)
+    content = {n: open(os.path.join(out, n), "rb").read() for n in names}
+    stamps = {n: os.stat(os.path.join(out, n)).st_mtime_ns for n in names}
+    os.remove(os.path.join(out, names[1]))
+    os.utime(os.path.join(out, names[0]), ns=(1, 1))  # marks: a skipped shard keeps these stamps
+    os.utime(os.path.join(out, names[2]), ns=(1, 1))
+    second = write_tfrecord_shards(paths, out, num_shards=3, progress=False)
+    assert _shards(out) == names  # no temp files left behind
+    assert os.stat(os.path.join(out, names[0])).st_mtime_ns == 1
+    assert os.stat(os.path.join(out, names[2])).st_mtime_ns == 1
+    assert os.stat(os.path.join(out, names[1])).st_mtime_ns != 1 and stamps[names[1]] > 1
+    for n in names:
+        assert open(os.path.join(out, n), "rb").read() == content[n]
+    assert second == first
+
+
+def test_changed_inputs_rebuild_their_shard(tmp_path):
+    paths = _clips(str(tmp_path / "clips"), 4, seconds=0.2)
+    out = str(tmp_path / "out")
+    write_tfrecord_shards(paths, out, num_shards=2, progress=False)
+    before = {n: open(os.path.join(out, n), "rb").read() for n in _shards(out)}
+    extra = _clips(str(tmp_path / "more"), 1, seconds=0.3)
+    changed = paths[:3] + extra  # second shard's inputs change, first shard's do not
+    write_tfrecord_shards(changed, out, num_shards=2, progress=False)
+    after = {n: open(os.path.join(out, n), "rb").read() for n in _shards(out)}
+    names = sorted(before)
+    assert after[names[0]] == before[names[0]] and after[names[1]] != before[names[1]]
+    assert sorted(r["path"] for r in _records(out)) == sorted(changed)
+
+
+def test_shard_written_before_the_index_is_trusted_and_counted(tmp_path):
+    paths = _clips(str(tmp_path / "clips"), 4, seconds=0.25)
+    out = str(tmp_path / "out")
+    first = write_tfrecord_shards(paths, out, num_shards=2, progress=False)
+    os.remove(os.path.join(out, "index.json"))  # as if killed between rename and index update
+    second = write_tfrecord_shards(paths, out, num_shards=2, progress=False)
+    assert second["num_examples"] == 4 and second["num_samples"] == first["num_samples"]
+
+
+def test_bad_files_stop_the_job_before_any_shard(tmp_path, caplog):
+    paths = _clips(str(tmp_path / "clips"), 3, seconds=0.2)
+    broken = bad_corpus.write_broken_files(str(tmp_path / "broken"))
+    mixed = paths + [broken["not_audio.wav"], broken["nan.wav"]]
+    out = str(tmp_path / "out")
+    with pytest.raises(BadAudioFilesError, match="not_audio.wav"):
+        write_tfrecord_shards(mixed, out, num_shards=2, progress=False)
+    assert not os.path.exists(out) or not _shards(out)
+    with caplog.at_level(logging.WARNING, logger="keras_audio_ssl"):
+        index = write_tfrecord_shards(mixed, out, num_shards=2, skip_bad_files=True, progress=False)
+    assert index["num_examples"] == 3
+    assert sorted(p for p, _ in index["skipped"]) == sorted([broken["not_audio.wav"], broken["nan.wav"]])
+    assert "2 of 5 audio files cannot be used" in caplog.text
+
+
+def test_pretraining_from_shards_glob_and_folder(tmp_path):
+    paths = _clips(str(tmp_path / "clips"), 4, seconds=1.5)
+    paths += _clips(str(tmp_path / "short"), 1, seconds=0.5)
+    sources = [load_audio(p) for p in paths]
+    out = str(tmp_path / "out")
+    write_tfrecord_shards(paths, out, num_shards=2, progress=False)
+    for source in (os.path.join(out, "*.tfrecord"), out):
+        ds = make_pretraining_dataset(source, batch_size=5, seed=2)
+        (batch,) = [b.numpy() for b in ds]
+        assert batch.shape == (5, SEG)
+        matched = []
+        for segment in batch:
+            for i, src in enumerate(sources):
+                if len(src) >= SEG:
+                    hits = [c for c in np.flatnonzero(src[: len(src) - SEG + 1] == segment[0])
+                            if np.array_equal(src[c : c + SEG], segment)]
+                    if hits:
+                        matched.append(i)
+                        break
+                else:
+                    left = (SEG - len(src)) // 2
+                    if np.array_equal(segment[left : left + len(src)], src) and not segment[:left].any():
+                        matched.append(i)
+                        break
+        assert sorted(matched) == [0, 1, 2, 3, 4]
+    a = [b.numpy() for b in make_pretraining_dataset(out, batch_size=5, seed=9)]
+    b = [b.numpy() for b in make_pretraining_dataset(out, batch_size=5, seed=9)]
+    np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="Received: sample_rate=8000"):
+        make_pretraining_dataset(out, batch_size=1, sample_rate=8000)
+
+
+def test_prepare_audio_cli_with_workers_and_manifest(tmp_path, capsys):
+    from tools.prepare_audio import main
+
+    paths = _clips(str(tmp_path / "data" / "clips"), 4, seconds=0.3)
+    csv = bad_corpus.write_manifest(
+        tmp_path / "data" / "m.csv",
+        [(os.path.relpath(p, tmp_path / "data"), f"c{i % 2}") for i, p in enumerate(paths)] + [("nowhere.wav", "c0")],
+        header=("path", "label"),
+    )
+    out = str(tmp_path / "out")
+    with pytest.raises(ValueError, match="nowhere.wav"):
+        main(["--input", csv, "--output", out])
+    assert main(["--input", csv, "--output", out, "--shard-size", "2", "--workers", "2", "--skip-bad-files"]) == 0
+    assert "4 examples" in capsys.readouterr().out
+    records = _records(out)
+    assert sorted((r["path"], r["label"]) for r in records) == sorted((p, f"c{i % 2}") for i, p in enumerate(paths))
+    assert _shards(out) == ["audio-00000-of-00002.tfrecord", "audio-00001-of-00002.tfrecord"]
