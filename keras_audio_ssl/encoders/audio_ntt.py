@@ -64,6 +64,11 @@ def _check_args(feature_d, n_mels, n_blocks):
         )
 
 
+def _check_dropout(dropout):
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"`dropout` must be in [0, 1). Received: dropout={dropout}")
+
+
 @keras.saving.register_keras_serializable(package="keras_audio_ssl")
 class AudioNTT2020(keras.Model):
     """BYOL-A v1 encoder ("AudioNTT2020", Niizumi et al., BYOL for Audio, 2021).
@@ -84,6 +89,7 @@ class AudioNTT2020(keras.Model):
         synchronized_batch_norm: bool. Synchronize BatchNorm statistics across
             replicas under `tf.distribute` (the global batch then behaves as on
             one device). Off by default, like the official training.
+        dropout: float. Dropout rate between the two Linear layers (0.3).
 
     Example:
     >>> encoder = AudioNTT2020(feature_d=512)
@@ -97,9 +103,11 @@ class AudioNTT2020(keras.Model):
         n_mels=64,
         return_frames=False,
         synchronized_batch_norm=False,
+        dropout=0.3,
         **kwargs,
     ):
         _check_args(feature_d, n_mels, 3)
+        _check_dropout(dropout)
         # === Functional graph ===
         inputs = keras.Input(shape=(n_mels, None, 1), name="log_mel")
         x = inputs
@@ -108,7 +116,7 @@ class AudioNTT2020(keras.Model):
         x = _flatten_frames(x, "frames")
         x = layers.Dense(feature_d, name="fc1")(x)
         x = layers.ReLU(name="fc1_relu")(x)
-        x = layers.Dropout(0.3, name="fc_dropout")(x)
+        x = layers.Dropout(dropout, name="fc_dropout")(x)
         x = layers.Dense(feature_d, name="fc2")(x)
         x = layers.ReLU(name="fc2_relu")(x)
         if not return_frames:
@@ -121,6 +129,7 @@ class AudioNTT2020(keras.Model):
         self.n_mels = n_mels
         self.return_frames = return_frames
         self.synchronized_batch_norm = synchronized_batch_norm
+        self.dropout = dropout
         self.output_dim = feature_d
 
     def get_config(self):
@@ -131,6 +140,7 @@ class AudioNTT2020(keras.Model):
             "n_mels": self.n_mels,
             "return_frames": self.return_frames,
             "synchronized_batch_norm": self.synchronized_batch_norm,
+            "dropout": self.dropout,
         }
 
     @classmethod
@@ -161,6 +171,7 @@ class AudioNTT2022(keras.Model):
         mlp_hidden_d: int. Hidden size of the MLP, default 2048.
         return_frames: bool. Return `[B, T/4, feature_d]` frames instead.
         synchronized_batch_norm: bool. See `AudioNTT2020`.
+        dropout: float. Dropout rate inside the MLP (0.3).
 
     Example:
     >>> AudioNTT2022()(np.zeros((2, 64, 96, 1), "float32")).shape
@@ -174,9 +185,11 @@ class AudioNTT2022(keras.Model):
         mlp_hidden_d=2048,
         return_frames=False,
         synchronized_batch_norm=False,
+        dropout=0.3,
         **kwargs,
     ):
         _check_args(feature_d, n_mels, 2)
+        _check_dropout(dropout)
         conv_d = 64 * (n_mels // 4)
         if feature_d <= conv_d:
             raise ValueError(
@@ -196,7 +209,7 @@ class AudioNTT2022(keras.Model):
         conv_frames = _flatten_frames(x, "frames")
         x = layers.Dense(mlp_hidden_d, name="fc1")(conv_frames)
         x = layers.ReLU(name="fc1_relu")(x)
-        x = layers.Dropout(0.3, name="fc_dropout")(x)
+        x = layers.Dropout(dropout, name="fc_dropout")(x)
         x = layers.Dense(feature_d - conv_d, name="fc2")(x)
         x = layers.ReLU(name="fc2_relu")(x)
         x = layers.Concatenate(axis=-1, name="stack")([conv_frames, x])
@@ -211,6 +224,7 @@ class AudioNTT2022(keras.Model):
         self.mlp_hidden_d = mlp_hidden_d
         self.return_frames = return_frames
         self.synchronized_batch_norm = synchronized_batch_norm
+        self.dropout = dropout
         self.output_dim = feature_d
 
     def get_config(self):
@@ -222,6 +236,7 @@ class AudioNTT2022(keras.Model):
             "mlp_hidden_d": self.mlp_hidden_d,
             "return_frames": self.return_frames,
             "synchronized_batch_norm": self.synchronized_batch_norm,
+            "dropout": self.dropout,
         }
 
     @classmethod

@@ -1,6 +1,7 @@
 """BYOL-A: BYOL for Audio (Niizumi et al., 2021) as a subclassed keras.Model."""
 
 import copy
+import sys
 
 import keras
 import tensorflow as tf
@@ -11,6 +12,9 @@ from keras_audio_ssl.heads import BYOLProjectionHead
 from keras_audio_ssl.losses import byol_loss
 from keras_audio_ssl.methods.ema import ema_decay_at
 from keras_audio_ssl.methods.ema import ema_update
+
+
+_SEED_STATE_KEY = "seed_generator_state_"
 
 
 def _structural_copy(encoder, name):
@@ -389,6 +393,8 @@ class BYOLA(keras.Model):
         waveform = data
         while isinstance(waveform, (tuple, list)):
             waveform = waveform[0]
+        if not self.built:
+            self.build(tuple(waveform.shape))
         x, views, normalized, (pre_mean, pre_std) = self.make_views(waveform)
         online_variables = self.trainable_variables
         with tf.GradientTape() as tape:
@@ -429,16 +435,40 @@ class BYOLA(keras.Model):
                 "WARNING: BYOL-A representation collapse? embedding_std * "
                 "sqrt(projection_dim) =",
                 level,
-                "below",
+                "is below collapse_threshold =",
                 self.collapse_threshold,
-                output_stream="file://" + "/dev/stderr",
+                output_stream=sys.stderr,
             )
-            self.collapse_warned.assign(1)
             return tf.constant(True)
 
         tf.cond(should_warn, warn, lambda: tf.constant(False))
+        # Assigned outside the cond: a variable update inside control flow
+        # is a merge_call that tf.distribute cannot run in replica context.
+        self.collapse_warned.assign(
+            tf.maximum(self.collapse_warned, tf.cast(should_warn, "int32"))
+        )
 
     # --- serialization --------------------------------------------------
+    def _seed_generator_states(self):
+        # Dropout's SeedGenerator states are not part of `weights`, so Keras
+        # does not save them; without them a reloaded model draws different
+        # dropout masks and does not continue training identically.
+        weight_ids = {id(w) for w in self.weights}
+        return [v for v in self.variables if id(v) not in weight_ids]
+
+    def save_own_variables(self, store):
+        super().save_own_variables(store)
+        for i, state in enumerate(self._seed_generator_states()):
+            store[f"{_SEED_STATE_KEY}{i}"] = state
+
+    def load_own_variables(self, store):
+        own = {k: store[k] for k in store.keys() if not k.startswith(_SEED_STATE_KEY)}
+        super().load_own_variables(own)
+        for i, state in enumerate(self._seed_generator_states()):
+            key = f"{_SEED_STATE_KEY}{i}"
+            if key in store.keys():
+                state.assign(store[key])
+
     def get_config(self):
         config = super().get_config()
         config.update(
