@@ -53,7 +53,7 @@ def test_blocks_can_be_left_out_or_swapped(rng):
 
 
 def test_under_xla_in_a_step(rng):
-    x = tf.constant(rng.normal(size=(4, 64, 96, 1)).astype("float32"))
+    x = tf.constant(rng.normal(size=(4,) + SHAPE).astype("float32"))
     aug = BYOLAAugmentation(mixup=MixupBYOLA(memory_size=32), fader=True)
     aug.build(x.shape)
 
