@@ -38,8 +38,13 @@ def find_audio_files(folder, extensions=None, recursive=True):
         raise ValueError(f"`extensions` must not be empty. Received: extensions={extensions!r}")
     found = []
     if recursive:
+        seen = set()
         for root, dirs, files in os.walk(folder, followlinks=True):
-            dirs.sort()
+            real = os.path.realpath(root)
+            if real in seen:  # a symlink cycle: this folder was already scanned
+                dirs[:] = []
+                continue
+            seen.add(real)
             found.extend(os.path.join(root, name) for name in files if name.lower().endswith(wanted))
     else:
         for name in os.listdir(folder):
@@ -58,7 +63,7 @@ def read_manifest(csv_path, on_missing="raise"):
     Args:
         csv_path: path of the CSV file; it needs a header with a `path` column.
             Other columns are kept as they are.
-        on_missing: what to do with rows whose file does not exist: `"raise"`
+        on_missing: what to do with rows that point to no file: `"raise"`
             a `ValueError` naming the rows and paths, `"skip"` them with a
             logged warning, or `"keep"` them.
 
@@ -88,12 +93,12 @@ def read_manifest(csv_path, on_missing="raise"):
     table["path"] = [
         os.path.normpath(p if os.path.isabs(p) else os.path.join(base, p)) for p in table["path"].str.strip()
     ]
-    exists = table["path"].map(os.path.exists)
+    exists = table["path"].map(os.path.isfile)
     if on_missing != "keep" and not exists.all():
         # CSV line numbers: the header is line 1, row i is line i + 2.
         missing = [f"line {i + 2}: {p}" for i, p in zip(table.index[~exists], table["path"][~exists])]
         message = (
-            f"Manifest {csv_path!r}: {len(missing)} of {len(table)} rows point to files that do not exist: "
+            f"Manifest {csv_path!r}: {len(missing)} of {len(table)} rows point to no file: "
             + "; ".join(missing[:5])
             + (f"; ... and {len(missing) - 5} more" if len(missing) > 5 else "")
         )

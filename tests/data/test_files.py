@@ -77,3 +77,18 @@ def test_manifest_without_path_column(tmp_path):
         read_manifest(csv)
     with pytest.raises(ValueError, match="Received: on_missing="):
         read_manifest(csv, on_missing="ignore")
+
+
+def test_symlink_cycle_is_scanned_once(tmp_path):
+    (tmp_path / "a").mkdir()
+    open(tmp_path / "a" / "x.wav", "wb").close()
+    os.symlink(tmp_path, tmp_path / "a" / "loop")
+    assert find_audio_files(tmp_path) == [str(tmp_path / "a" / "x.wav")]
+
+
+def test_manifest_empty_path_cell_is_a_missing_row(tmp_path):
+    write_wav(tmp_path / "ok.wav", np.zeros(100, np.float32))
+    csv = tmp_path / "m.csv"
+    csv.write_text("path,label\nok.wav,a\n,b\n")
+    with pytest.raises(ValueError, match="line 3"):
+        read_manifest(csv)
