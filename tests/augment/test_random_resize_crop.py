@@ -154,3 +154,13 @@ def test_layer_contract(rng):
         rng.normal(size=(2, 16, 24, 1)).astype("float32"),
         expected_output_shape=(2, 16, 24, 1),
     )
+
+
+def test_matches_official_pytorch_output():
+    # Output of the official algorithm run with PyTorch 2.11 (data/make_torch_rrc_reference.py).
+    import os
+
+    ref = np.load(os.path.join(os.path.dirname(__file__), "data", "torch_rrc_reference.npz"))
+    params = [tf.constant(ref["params"][:, k], tf.int32) for k in range(4)]
+    out = np.asarray(resize_crop(ref["x"][..., None], *params))[..., 0]
+    np.testing.assert_allclose(out, ref["out"], atol=2e-5)
