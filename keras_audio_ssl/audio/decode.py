@@ -130,6 +130,17 @@ def wav_is_graph_decodable(path):
     samples. A file libsndfile tolerates (truncated data, odd chunks) but this
     reader does not is then decoded on the host instead of failing mid-epoch.
     """
+    return pcm16_wav_layout(path) is not None
+
+
+def pcm16_wav_layout(path):
+    """`(data_offset, num_frames, channels)` of a WAV `tf.audio.decode_wav` accepts, else None.
+
+    With the layout known, the samples are `num_frames * channels` little-endian
+    int16 at byte `data_offset`: `tf.io.decode_raw` on that slice equals
+    `decode_wav` (times 32768) and runs ~5x faster than `decode_wav`'s
+    per-sample loop.
+    """
     import struct
 
     try:
@@ -137,33 +148,36 @@ def wav_is_graph_decodable(path):
         with open(path, "rb") as f:
             head = f.read(36)
             if len(head) < 36 or head[0:4] != b"RIFF" or head[8:12] != b"WAVE" or head[12:16] != b"fmt ":
-                return False
+                return None
             fmt_size, audio_format, channels, rate, byte_rate, block_align, bits = struct.unpack(
                 "<IHHIIHH", head[16:36]
             )
             if fmt_size not in (16, 18) or audio_format != 1 or bits != 16 or channels < 1:
-                return False
+                return None
             if block_align != 2 * channels or byte_rate != block_align * rate:
-                return False
+                return None
             offset = 20 + fmt_size
-            data_chunks = 0
+            layout = None
             while offset < size:
                 f.seek(offset)
                 header = f.read(8)
                 if len(header) < 8:
-                    return False
+                    return None
                 chunk_id, chunk_size = header[:4], struct.unpack("<I", header[4:])[0]
                 offset += 8
                 if chunk_size > 0x7FFFFFFF or offset + chunk_size > size:
-                    return False
+                    return None
                 if chunk_id == b"data":
-                    data_chunks += 1
-                    offset += (chunk_size // block_align) * block_align  # TF's reader stops at whole frames
+                    if layout is not None:
+                        return None  # TF rejects a second data chunk
+                    frames = chunk_size // block_align
+                    layout = (offset, frames, channels)
+                    offset += frames * block_align  # TF's reader stops at whole frames
                 else:
                     offset += chunk_size
-            return data_chunks == 1
+            return layout
     except (OSError, struct.error):
-        return False
+        return None
 
 
 @functools.lru_cache(maxsize=None)

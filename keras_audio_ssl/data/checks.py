@@ -25,7 +25,7 @@ import numpy as np
 
 from keras_audio_ssl.audio.decode import AudioDecodeError
 from keras_audio_ssl.audio.decode import load_audio
-from keras_audio_ssl.audio.decode import wav_is_graph_decodable
+from keras_audio_ssl.audio.decode import pcm16_wav_layout
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,15 @@ class AudioFileInfo:
     frames: int
     format: str
     subtype: str
-    graph_decodable: bool = False  # a clean 16-bit PCM WAV that tf.audio.decode_wav reads
+    # For a clean 16-bit PCM WAV (one tf.audio.decode_wav reads): where its samples start and how
+    # many frames its data chunk holds, as TF's reader sees them; else -1.
+    pcm16_data_offset: int = -1
+    pcm16_num_frames: int = -1
+
+    @property
+    def graph_decodable(self):
+        """Whether the samples can be decoded in the graph (16-bit PCM WAV, TF-compatible layout)."""
+        return self.pcm16_data_offset >= 0
 
 
 class BadAudioFilesError(ValueError):
@@ -88,6 +96,7 @@ def inspect_audio_file(path, full_decode=False):
                 raise AudioDecodeError(path, "contains NaN or Inf samples")
     if full_decode:
         load_audio(path, sample_rate=None, mono=False)
+    layout = pcm16_wav_layout(path) if info.format == "WAV" and info.subtype == "PCM_16" else None
     return AudioFileInfo(
         path=path,
         sample_rate=int(info.samplerate),
@@ -95,7 +104,8 @@ def inspect_audio_file(path, full_decode=False):
         frames=int(info.frames),
         format=str(info.format),
         subtype=str(info.subtype),
-        graph_decodable=info.format == "WAV" and info.subtype == "PCM_16" and wav_is_graph_decodable(path),
+        pcm16_data_offset=-1 if layout is None else layout[0],
+        pcm16_num_frames=-1 if layout is None else layout[1],
     )
 
 

@@ -12,6 +12,7 @@ from keras_audio_ssl.audio import decode_wav_tensor
 from keras_audio_ssl.audio import load_audio
 from keras_audio_ssl.audio import decode as decode_module
 from keras_audio_ssl.audio.decode import tfio_available
+from keras_audio_ssl.audio.decode import pcm16_wav_layout
 from keras_audio_ssl.audio.decode import wav_is_graph_decodable
 from tests.data import bad_corpus
 
@@ -140,7 +141,8 @@ def test_decode_wav_tensor_matches_soundfile_in_graph(odd):
 
 def test_graph_decodable_agrees_with_tf_decode_wav(odd, broken, tmp_path):
     truncated, _ = bad_corpus.write_truncated_data_file(str(tmp_path))
-    candidates = [f.path for f in odd.values()] + [p for p in broken.values() if os.path.exists(p)] + [truncated]
+    trailing, _ = bad_corpus.write_wav_with_trailing_chunk(str(tmp_path))
+    candidates = [f.path for f in odd.values()] + [p for p in broken.values() if os.path.exists(p)] + [truncated, trailing]
     verdicts = {}
     for path in candidates:
         try:
@@ -154,6 +156,20 @@ def test_graph_decodable_agrees_with_tf_decode_wav(odd, broken, tmp_path):
     # Sanity: both outcomes occur, and the clean 16-bit files are the in-graph ones.
     assert verdicts["pcm_16.wav"] and verdicts["stereo.wav"] and verdicts["rate_44100.wav"]
     assert not verdicts["truncated_data.wav"] and not verdicts["pcm_24.wav"] and not verdicts["float32.wav"]
+    assert verdicts["trailing_chunk.wav"]
+
+
+def test_pcm16_layout_points_at_the_samples(odd, tmp_path):
+    trailing, samples = bad_corpus.write_wav_with_trailing_chunk(str(tmp_path))
+    for path, expected in ((trailing, samples), (odd["pcm_16.wav"].path, None)):
+        offset, frames, channels = pcm16_wav_layout(path)
+        with open(path, "rb") as f:
+            f.seek(offset)
+            raw = np.frombuffer(f.read(frames * channels * 2), "<i2").reshape(frames, channels)
+        np.testing.assert_array_equal(raw / 32768.0, load_audio(path, mono=False))
+        if expected is not None:
+            np.testing.assert_array_equal(raw, expected)
+    assert pcm16_wav_layout(odd["pcm_24.wav"].path) is None
 
 
 def test_tfio_probe_is_false_when_not_installed():

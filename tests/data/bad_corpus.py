@@ -162,3 +162,24 @@ def write_manifest(path, rows, header=("path",)):
         writer.writerow(header)
         writer.writerows(rows)
     return str(path)
+
+
+def write_wav_with_trailing_chunk(folder, name="trailing_chunk.wav", channels=2):
+    """A 16-bit WAV with a metadata chunk AFTER the data chunk (some editors write these).
+
+    Returns (path, int16 samples [N, C]).
+    """
+    import struct
+
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, name)
+    samples = np.round(_signal(6000, channels=channels, seed=60) * 32767).astype(np.int16)
+    sf.write(path, samples, SR, subtype="PCM_16")
+    with open(path, "rb") as f:
+        raw = bytearray(f.read())
+    chunk = b"LIST" + struct.pack("<I", 10) + b"INFOIC\x02\x00x\x00"
+    raw += chunk
+    raw[4:8] = struct.pack("<I", len(raw) - 8)
+    with open(path, "wb") as f:
+        f.write(bytes(raw))
+    return path, samples

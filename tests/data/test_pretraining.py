@@ -207,3 +207,19 @@ def test_silence_gives_finite_log_mel(tmp_path):
     assert mel.shape == (2, 64, 96, 1)
     assert np.all(np.isfinite(mel))
     assert mel.min() >= np.log(1.1920929e-07) - 1e-3  # floor set by eps, not -inf
+
+
+def test_in_graph_wav_path_equals_decode_wav(tmp_path):
+    odd = bad_corpus.write_odd_files(str(tmp_path))
+    trailing, _ = bad_corpus.write_wav_with_trailing_chunk(str(tmp_path))
+    paths = [odd["pcm_16.wav"].path, odd["stereo.wav"].path, trailing]
+    from keras_audio_ssl.data import check_audio_files
+
+    assert all(info.graph_decodable for info in check_audio_files(paths, return_info=True))
+    (batch,) = [b.numpy() for b in make_pretraining_dataset(paths, batch_size=3, shuffle=False, seed=0)]
+    for row, path in zip(batch, paths):
+        audio, _ = tf.audio.decode_wav(tf.io.read_file(path))
+        mono = tf.reduce_mean(audio, axis=1).numpy()
+        left = (SEG - len(mono)) // 2
+        np.testing.assert_allclose(row[left : left + len(mono)], mono, atol=1e-7)
+        assert not row[:left].any() and not row[left + len(mono) :].any()
