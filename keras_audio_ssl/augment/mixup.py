@@ -29,6 +29,13 @@ class MixupBYOLA(keras.layers.Layer):
     `aggregation="only_first_replica"`: under `tf.distribute`, gather the
     samples of every replica first and call `update_memory(gathered)` (and
     `call(..., update_memory=False)`), so every replica holds the same bank.
+    Inside `tf.data.Dataset.map` with parallel calls, pushes from concurrent
+    elements race: there, fill the bank beforehand and pass
+    `update_memory=False`, or map with `num_parallel_calls=None`.
+
+    The official code calls the block once per view, so each input enters
+    its bank twice; calling both views with `update_memory=False` and then
+    `update_memory(inputs)` once keeps 2048 distinct past inputs instead.
 
     Args:
         ratio: float in [0, 1]. Upper bound of the mixing ratio λ (paper: 0.4;

@@ -16,6 +16,9 @@ Two sources of randomness, chosen per call:
   so replicas do not repeat each other's augmentation parameters.
 
 Every draw then goes through TensorFlow's stateless ops, which XLA compiles.
+XLA implements them with its own bit generator, so one seed gives different
+(equally valid) parameters with `jit_compile=True` than without; each path is
+reproducible on its own.
 """
 
 import keras
