@@ -1,0 +1,87 @@
+"""Any CSV manifest as a downstream dataset (also VoxForge's prepared manifest)."""
+
+import os
+
+import numpy as np
+import pandas as pd
+
+from keras_audio_ssl.data.downstream.dataset import DownstreamDataset
+from keras_audio_ssl.data.downstream.dataset import canonical_split
+
+
+def _split_labels(value):
+    text = str(value)
+    for separator in (";", "|", ","):
+        if separator in text:
+            return tuple(sorted(part.strip() for part in text.split(separator) if part.strip()))
+    return (text.strip(),)
+
+
+def csv_manifest(csv_path, *, name=None, multi_label=None, check_files=True):
+    """Reads a CSV manifest `path,label[,split][,fold][,start,end]` (or `labels` for multi-label).
+
+    Relative paths are resolved against the CSV's folder. With a `fold` column and no
+    `split` column the set is evaluated leave-one-fold-out; otherwise by its splits.
+    Multi-label rows give labels separated by `;`, `|` or `,` in a `labels` column
+    (or set `multi_label=True` to parse `label` that way).
+
+    Args:
+        csv_path: the manifest.
+        name: task name (default: the CSV's stem, or its folder's name for
+            `manifest.csv`).
+        multi_label: force/deny multi-label parsing (default: a `labels` column).
+        check_files: raise a ValueError naming the missing files, if any.
+    """
+    if not os.path.isfile(csv_path):
+        raise ValueError(f"Manifest not found: {csv_path}. Received: csv_path={csv_path}")
+    table = pd.read_csv(csv_path)
+    if "path" not in table.columns:
+        raise ValueError(f"Manifest {csv_path} has no `path` column. Received: columns={list(table.columns)}")
+    label_column = "labels" if "labels" in table.columns else "label"
+    if label_column not in table.columns:
+        raise ValueError(f"Manifest {csv_path} has no `label`/`labels` column. Received: columns={list(table.columns)}")
+    if multi_label is None:
+        multi_label = label_column == "labels"
+    base = os.path.dirname(os.path.abspath(csv_path))
+    paths = [p if os.path.isabs(p) else os.path.normpath(os.path.join(base, p)) for p in table["path"].astype(str)]
+    if check_files:
+        missing = [(i + 2, p) for i, p in enumerate(paths) if not os.path.exists(p)]
+        if missing:
+            shown = ", ".join(f"line {line}: {p}" for line, p in missing[:5])
+            raise ValueError(f"{len(missing)} file(s) listed in {csv_path} do not exist ({shown})")
+    if table[label_column].isna().any():
+        line = int(np.flatnonzero(table[label_column].isna())[0]) + 2
+        raise ValueError(f"Manifest {csv_path} line {line} has an empty label.")
+    frame = pd.DataFrame({"path": paths})
+    if multi_label:
+        frame["label"] = [_split_labels(v) for v in table[label_column]]
+        classes = sorted({label for labels in frame["label"] for label in labels})
+    else:
+        frame["label"] = table[label_column].astype(str).str.strip().tolist()
+        classes = sorted(set(frame["label"]))
+    has_split = "split" in table.columns and table["split"].notna().any()
+    has_fold = "fold" in table.columns and table["fold"].notna().any()
+    if has_split:
+        frame["split"] = [canonical_split(v, f" in {csv_path} line {i + 2}") for i, v in enumerate(table["split"])]
+    else:
+        frame["split"] = None
+    frame["fold"] = table["fold"].tolist() if has_fold else None
+    for column in ("start", "end"):
+        if column in table.columns:
+            frame[column] = table[column].astype(float)
+    if not has_split and not has_fold:
+        raise ValueError(f"Manifest {csv_path} needs a `split` or a `fold` column. Received: columns={list(table.columns)}")
+    if name is None:
+        stem = os.path.splitext(os.path.basename(csv_path))[0]
+        name = os.path.basename(base) if stem in ("manifest", "labels", "metadata") else stem
+    return DownstreamDataset(name, frame, classes, multi_label, evaluation="split" if has_split else "folds")
+
+
+def voxforge(csv_path, *, check_files=True):
+    """VoxForge language identification from a prepared manifest CSV.
+
+    VoxForge has no official split; BYOL-A used a prepared manifest (path, language
+    label, train/valid/test split). Give it in this package's manifest format
+    (`path,label,split`).
+    """
+    return csv_manifest(csv_path, name="voxforge", multi_label=False, check_files=check_files)

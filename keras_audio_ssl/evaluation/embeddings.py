@@ -1,0 +1,251 @@
+"""Clip-level and frame-level embeddings from a waveform -> embedding model.
+
+The model is the functional `keras.Model` of `build_embedding_model` (raw 16 kHz
+waveform `[B, N]` -> LogMelSpectrogram -> PreNormalization -> encoder -> `[B, d]`).
+Whole clips of any length are embedded (the encoder pools over time); clips of equal
+length are batched together and one traced function serves every length.
+
+BYOL-A's linear evaluation normalises the downstream inputs with statistics of the
+downstream training set rather than of the pretraining data: `normalize_with=
+"downstream"` recomputes the PreNormalization mean/std on the given training clips
+and applies them in place of the stored ones.
+"""
+
+import collections
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+DEFAULT_SAMPLE_RATE = 16000
+# One BYOL-A training segment (0.95 s): shorter clips are zero-padded at both ends.
+DEFAULT_MIN_SAMPLES = 15200
+
+
+def _read_audio(path, sample_rate):
+    try:
+        from keras_audio_ssl.audio import load_audio
+    except ImportError:  # The audio package is optional for pure-array use.
+        load_audio = None
+    if load_audio is not None:
+        return np.asarray(load_audio(path, sample_rate=sample_rate), dtype=np.float32)
+    import soundfile as sf
+    from scipy.signal import resample_poly
+
+    try:
+        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    except Exception as error:
+        raise ValueError(f"Cannot decode audio file {path}: {error}") from error
+    data = data.mean(axis=1)
+    if rate != sample_rate:
+        g = np.gcd(int(rate), int(sample_rate))
+        data = resample_poly(data, sample_rate // g, rate // g).astype(np.float32)
+    return data
+
+
+def load_clips(clips, sample_rate=DEFAULT_SAMPLE_RATE):
+    """Turns a list of paths and/or 1-D arrays into a list of float32 waveforms."""
+    waveforms = []
+    for i, clip in enumerate(clips):
+        if isinstance(clip, (str, bytes)) or hasattr(clip, "__fspath__"):
+            wave = _read_audio(clip, sample_rate)
+            where = f"file {clip}"
+        else:
+            wave = np.asarray(clip, dtype=np.float32)
+            where = f"clips[{i}]"
+        if wave.ndim != 1:
+            raise ValueError(f"Each clip must be a 1-D mono waveform. Received: {where} with shape {wave.shape}")
+        if len(wave) == 0:
+            raise ValueError(f"Empty audio. Received: {where} with 0 samples")
+        if not np.all(np.isfinite(wave)):
+            raise ValueError(f"Audio contains NaN or infinite samples. Received: {where}")
+        waveforms.append(wave)
+    return waveforms
+
+
+def fit_length(wave, min_samples=None, max_samples=None):
+    """Zero-pads at both ends up to `min_samples`; centre-crops down to `max_samples`."""
+    if min_samples and len(wave) < min_samples:
+        missing = min_samples - len(wave)
+        wave = np.pad(wave, (missing // 2, missing - missing // 2))
+    if max_samples and len(wave) > max_samples:
+        start = (len(wave) - max_samples) // 2
+        wave = wave[start : start + max_samples]
+    return wave
+
+
+def _find_prenormalization(model):
+    for layer in model.layers:
+        if type(layer).__name__ == "PreNormalization" or layer.name.startswith("pre_normalization"):
+            return layer
+    raise ValueError(
+        "normalize_with='downstream' needs a model built by build_embedding_model (waveform -> "
+        "LogMelSpectrogram -> PreNormalization -> encoder); no PreNormalization layer found. "
+        f"Received: layers={[layer.name for layer in model.layers]}"
+    )
+
+
+def split_embedding_model(embedding_model):
+    """Splits the model at its PreNormalization layer.
+
+    Returns:
+        `(front_end, encoder_part)`: waveform -> log-mel, and normalised log-mel ->
+        embedding (everything after the PreNormalization layer).
+    """
+    norm = _find_prenormalization(embedding_model)
+    front_end = keras.Model(embedding_model.inputs, norm.input, name="front_end")
+    rest = keras.Model(norm.output, embedding_model.outputs, name="normalized_to_embedding")
+    return front_end, rest
+
+
+def _batched_apply(fn, waveforms, batch_size):
+    """Applies `fn` to batches of equal-length clips; returns outputs in input order."""
+    by_length = collections.defaultdict(list)
+    for i, wave in enumerate(waveforms):
+        by_length[len(wave)].append(i)
+    outputs = [None] * len(waveforms)
+    for indices in by_length.values():
+        for start in range(0, len(indices), batch_size):
+            chunk = indices[start : start + batch_size]
+            batch = tf.constant(np.stack([waveforms[i] for i in chunk]))
+            result = np.asarray(fn(batch))
+            for j, i in enumerate(chunk):
+                outputs[i] = result[j]
+    return outputs
+
+
+def _traced(model):
+    return tf.function(
+        lambda x: model(x, training=False),
+        input_signature=[tf.TensorSpec([None, None], tf.float32)],
+        reduce_retracing=True,
+    )
+
+
+def downstream_statistics(embedding_model, clips, *, sample_rate=DEFAULT_SAMPLE_RATE, batch_size=32,
+                          min_samples=DEFAULT_MIN_SAMPLES, max_samples=None):
+    """Mean and std of the model's log-mel front-end output over `clips` (scalars, as BYOL-A)."""
+    front_end, _ = split_embedding_model(embedding_model)
+    waveforms = [fit_length(w, min_samples, max_samples) for w in load_clips(clips, sample_rate)]
+    fn = _traced(front_end)
+    total, total_sq, count = 0.0, 0.0, 0
+    for features in _batched_apply(fn, waveforms, batch_size):
+        features = features.astype(np.float64)
+        total += features.sum()
+        total_sq += np.square(features).sum()
+        count += features.size
+    mean = total / count
+    std = float(np.sqrt(max(total_sq / count - mean**2, 0.0)))
+    if not np.isfinite(mean) or std <= 0:
+        raise ValueError(f"Degenerate downstream statistics (mean={mean}, std={std}); are the clips silent?")
+    return float(mean), std
+
+
+def _normalized_fn(embedding_model, mean, std, rest_model=None):
+    front_end, rest = split_embedding_model(embedding_model)
+    rest = rest_model or rest
+    return tf.function(
+        lambda x: rest((front_end(x, training=False) - mean) / std, training=False),
+        input_signature=[tf.TensorSpec([None, None], tf.float32)],
+        reduce_retracing=True,
+    )
+
+
+def _resolve_normalization(embedding_model, normalize_with, normalization_clips, sample_rate, batch_size,
+                           min_samples, max_samples):
+    if isinstance(normalize_with, (tuple, list)) and len(normalize_with) == 2:
+        return tuple(float(v) for v in normalize_with)
+    if normalize_with == "pretraining":
+        return None
+    if normalize_with == "downstream":
+        if normalization_clips is None:
+            raise ValueError(
+                "normalize_with='downstream' needs `normalization_clips` (the downstream training clips). "
+                "Received: normalization_clips=None"
+            )
+        return downstream_statistics(embedding_model, normalization_clips, sample_rate=sample_rate,
+                                     batch_size=batch_size, min_samples=min_samples, max_samples=max_samples)
+    raise ValueError(
+        "`normalize_with` must be 'pretraining', 'downstream' or a (mean, std) pair. "
+        f"Received: normalize_with={normalize_with!r}"
+    )
+
+
+def embed_clips(embedding_model, clips, *, batch_size=32, sample_rate=DEFAULT_SAMPLE_RATE,
+                normalize_with="pretraining", normalization_clips=None, min_samples=DEFAULT_MIN_SAMPLES,
+                max_samples=None):
+    """Clip-level embeddings `[N, d]` of whole clips.
+
+    Args:
+        embedding_model: waveform `[B, N]` -> `[B, d]` keras.Model.
+        clips: list of paths (decoded and resampled to `sample_rate`) or 1-D arrays.
+        batch_size: clips per forward pass (clips of equal length are batched).
+        sample_rate: rate the model expects.
+        normalize_with: `"pretraining"` (the statistics stored in the model),
+            `"downstream"` (recomputed on `normalization_clips`, the BYOL-A protocol)
+            or a `(mean, std)` pair.
+        normalization_clips: downstream training clips, for `"downstream"`.
+        min_samples: shorter clips are zero-padded at both ends to this length
+            (BYOL-A pads to one 0.95 s segment); `None` disables.
+        max_samples: longer clips are centre-cropped to this length; `None` keeps
+            whole clips.
+
+    Example:
+    >>> emb = embed_clips(model, ["a.wav", "b.wav"], normalize_with="downstream",
+    ...                   normalization_clips=["a.wav"])  # doctest: +SKIP
+    """
+    stats = _resolve_normalization(embedding_model, normalize_with, normalization_clips, sample_rate, batch_size,
+                                   min_samples, max_samples)
+    waveforms = [fit_length(w, min_samples, max_samples) for w in load_clips(clips, sample_rate)]
+    fn = _traced(embedding_model) if stats is None else _normalized_fn(embedding_model, *stats)
+    outputs = _batched_apply(fn, waveforms, batch_size)
+    embeddings = np.stack(outputs).astype(np.float32)
+    if not np.all(np.isfinite(embeddings)):
+        raise ValueError("The model produced NaN or infinite embeddings; check the input audio and normalisation.")
+    return embeddings
+
+
+def frame_embedding_model(embedding_model):
+    """A waveform -> `[B, T', d]` model sharing the weights of `embedding_model`.
+
+    Rebuilds the encoder that follows the PreNormalization layer with
+    `return_frames=True` (AudioNTT2020/2022 support it) and copies its weights.
+    """
+    norm = _find_prenormalization(embedding_model)
+    # Functional models list layers in topological order: the encoder follows PreNormalization.
+    position = embedding_model.layers.index(norm)
+    encoder = embedding_model.layers[position + 1] if position + 1 < len(embedding_model.layers) else None
+    config = encoder.get_config() if encoder is not None else {}
+    if "return_frames" not in config:
+        raise ValueError(
+            "Frame-level embeddings need an encoder with a `return_frames` argument (e.g. AudioNTT2020). "
+            f"Received: encoder={getattr(encoder, 'name', None)}"
+        )
+    frames_encoder = type(encoder).from_config({**config, "return_frames": True})
+    inputs = keras.Input(batch_shape=(None, None), dtype="float32")
+    front_end, _ = split_embedding_model(embedding_model)
+    outputs = frames_encoder(norm(front_end(inputs)))
+    frames_encoder.set_weights(encoder.get_weights())
+    return keras.Model(inputs, outputs, name="frame_embedding_model")
+
+
+def embed_frames(embedding_model, clips, *, sample_rate=DEFAULT_SAMPLE_RATE, min_samples=DEFAULT_MIN_SAMPLES,
+                 normalize_with="pretraining", normalization_clips=None):
+    """Frame-level embeddings for event detection: a list of `[T'_i, d]` arrays, one per clip."""
+    model = frame_embedding_model(embedding_model)
+    stats = _resolve_normalization(embedding_model, normalize_with, normalization_clips, sample_rate, 32,
+                                   min_samples, None)
+    if stats is None:
+        fn = _traced(model)
+    else:
+        # Same trick as embed_clips: swap the PreNormalization statistics.
+        norm = _find_prenormalization(model)
+        rest = keras.Model(norm.output, model.outputs)
+        front = keras.Model(model.inputs, norm.input)
+        fn = tf.function(
+            lambda x: rest((front(x, training=False) - stats[0]) / stats[1], training=False),
+            input_signature=[tf.TensorSpec([None, None], tf.float32)],
+            reduce_retracing=True,
+        )
+    waveforms = [fit_length(w, min_samples) for w in load_clips(clips, sample_rate)]
+    return [np.asarray(out, dtype=np.float32) for out in _batched_apply(fn, waveforms, 1)]

@@ -1,0 +1,115 @@
+"""DCASE event-based metrics for sound event detection (onset-only evaluation).
+
+Follows Mesaros et al., "Metrics for polyphonic sound event detection" (2016) and the
+sed_eval `EventBasedMetrics` with `evaluate_onset=True, evaluate_offset=False`: an
+estimated event is a true positive when a reference event of the same class in the
+same file has its onset within `t_collar` seconds (200 ms in DCASE). Each reference
+event matches at most one estimate; the matching per file and class is a maximum
+bipartite matching, so the count does not depend on the order of the lists. The
+reported F-measure is micro-averaged over all events: F = 2 TP / (2 TP + FP + FN).
+"""
+
+import collections
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import maximum_bipartite_matching
+
+
+def _as_events(events, name):
+    """Normalises events to tuples (filename, label, onset, offset)."""
+    normalised = []
+    for i, event in enumerate(events):
+        if isinstance(event, dict):
+            label = event.get("event_label", event.get("label"))
+            onset = event.get("onset")
+            offset = event.get("offset", onset)
+            filename = event.get("filename", event.get("file", ""))
+        else:
+            event = tuple(event)
+            if len(event) not in (3, 4):
+                raise ValueError(
+                    f"Each event of `{name}` must be (onset, offset, label[, filename]) or a dict. "
+                    f"Received: {name}[{i}]={event!r}"
+                )
+            onset, offset, label = event[:3]
+            filename = event[3] if len(event) == 4 else ""
+        if label is None or onset is None:
+            raise ValueError(f"Event without label or onset in `{name}`. Received: {name}[{i}]={event!r}")
+        onset = float(onset)
+        offset = float(offset)
+        if not np.isfinite(onset) or offset < onset:
+            raise ValueError(
+                f"Event onset must be finite and not after its offset in `{name}`. Received: {name}[{i}]={event!r}"
+            )
+        normalised.append((str(filename), str(label), onset, offset))
+    return normalised
+
+
+def _count_matches(reference_onsets, estimated_onsets, t_collar):
+    if not reference_onsets or not estimated_onsets:
+        return 0
+    ref = np.asarray(reference_onsets)[:, None]
+    est = np.asarray(estimated_onsets)[None, :]
+    # Small slack so that a collar of exactly 0.2 s is inclusive despite float rounding.
+    close = np.abs(ref - est) <= t_collar + 1e-9
+    matching = maximum_bipartite_matching(csr_matrix(close.astype(np.int8)), perm_type="column")
+    return int(np.sum(matching >= 0))
+
+
+def onset_f_measure(reference_events, estimated_events, t_collar=0.2):
+    """Event-based, onset-only F-measure (micro-averaged) with class-wise matching.
+
+    Args:
+        reference_events: iterable of `(onset, offset, label[, filename])` tuples or
+            dicts with keys `onset`, `offset`, `event_label` (or `label`), `filename`.
+            Times in seconds.
+        estimated_events: same format.
+        t_collar: onset tolerance in seconds (DCASE: 0.2).
+
+    Returns:
+        dict with `f_measure`, `precision`, `recall` (micro), `true_positives`,
+        `false_positives`, `false_negatives`, and `class_wise_f_measure`
+        (label -> F of that class; 0 where a class has no event at all is omitted).
+
+    Example:
+    >>> ref = [(0.0, 1.0, "dog"), (2.0, 3.0, "cat")]
+    >>> est = [(0.1, 0.9, "dog"), (2.5, 3.0, "cat")]
+    >>> onset_f_measure(ref, est)["f_measure"]
+    0.5
+    """
+    if t_collar < 0:
+        raise ValueError(f"`t_collar` must be >= 0 seconds. Received: t_collar={t_collar}")
+    reference = _as_events(reference_events, "reference_events")
+    estimated = _as_events(estimated_events, "estimated_events")
+    ref_groups = collections.defaultdict(list)
+    est_groups = collections.defaultdict(list)
+    for filename, label, onset, _ in reference:
+        ref_groups[(filename, label)].append(onset)
+    for filename, label, onset, _ in estimated:
+        est_groups[(filename, label)].append(onset)
+
+    per_class = collections.defaultdict(lambda: [0, 0, 0])  # tp, fp, fn
+    for key in set(ref_groups) | set(est_groups):
+        tp = _count_matches(ref_groups.get(key, []), est_groups.get(key, []), t_collar)
+        counts = per_class[key[1]]
+        counts[0] += tp
+        counts[1] += len(est_groups.get(key, [])) - tp
+        counts[2] += len(ref_groups.get(key, [])) - tp
+
+    tp = sum(c[0] for c in per_class.values())
+    fp = sum(c[1] for c in per_class.values())
+    fn = sum(c[2] for c in per_class.values())
+
+    def f_score(tp, fp, fn):
+        return 2 * tp / (2 * tp + fp + fn) if (2 * tp + fp + fn) else 0.0
+
+    return {
+        "f_measure": float(f_score(tp, fp, fn)),
+        "precision": float(tp / (tp + fp)) if tp + fp else 0.0,
+        "recall": float(tp / (tp + fn)) if tp + fn else 0.0,
+        "true_positives": tp,
+        "false_positives": fp,
+        "false_negatives": fn,
+        "class_wise_f_measure": {label: float(f_score(*c)) for label, c in sorted(per_class.items())},
+    }

@@ -1,0 +1,71 @@
+"""Result tables: a pandas DataFrame, written as CSV and as a Markdown table."""
+
+import math
+import os
+
+import pandas as pd
+
+
+def _format_cell(value, float_format):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float):
+        return float_format.format(value)
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(frame, float_format="{:.4f}", index=False):
+    """A GitHub-flavoured Markdown table of `frame` (no `tabulate` dependency).
+
+    Numeric columns are right-aligned, others left-aligned.
+
+    Example:
+    >>> print(to_markdown(pd.DataFrame({"task": ["a"], "accuracy": [0.5]})))
+    | task | accuracy |
+    | :--- | -------: |
+    | a    |   0.5000 |
+    """
+    if index:
+        frame = frame.reset_index()
+    columns = [str(c) for c in frame.columns]
+    rows = [[_format_cell(v, float_format) for v in row] for row in frame.itertuples(index=False, name=None)]
+    numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
+    widths = [max([len(columns[i]), 3] + [len(r[i]) for r in rows]) for i in range(len(columns))]
+
+    def line(cells):
+        padded = [c.rjust(w) if num else c.ljust(w) for c, w, num in zip(cells, widths, numeric)]
+        return "| " + " | ".join(padded) + " |"
+
+    rule = "| " + " | ".join(("-" * (w - 1) + ":") if num else (":" + "-" * (w - 1)) for w, num in zip(widths, numeric)) + " |"
+    return "\n".join([line(columns), rule] + [line(r) for r in rows])
+
+
+def write_results(frame, output_dir, name="results", float_format="{:.4f}", title=None):
+    """Writes `<output_dir>/<name>.csv` and `<name>.md`; returns the two paths."""
+    os.makedirs(output_dir, exist_ok=True)
+    csv_path = os.path.join(output_dir, f"{name}.csv")
+    md_path = os.path.join(output_dir, f"{name}.md")
+    frame.to_csv(csv_path, index=False)
+    with open(md_path, "w") as f:
+        if title:
+            f.write(f"# {title}\n\n")
+        f.write(to_markdown(frame, float_format=float_format) + "\n")
+    return csv_path, md_path
+
+
+def results_frame(results):
+    """A DataFrame from a list of result dicts, dropping array-valued entries.
+
+    List values (per-run scores) are kept as `;`-joined strings so the CSV stays flat.
+    """
+    rows = []
+    for result in results:
+        row = {}
+        for key, value in result.items():
+            if key in ("predictions", "model", "per_fold"):
+                continue
+            if isinstance(value, (list, tuple)):
+                value = ";".join(f"{v:.6g}" if isinstance(v, float) else str(v) for v in value)
+            row[key] = value
+        rows.append(row)
+    return pd.DataFrame(rows)

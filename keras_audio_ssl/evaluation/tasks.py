@@ -1,0 +1,152 @@
+"""Running probes on downstream tasks: manifests in, a results DataFrame out."""
+
+import glob
+import os
+import time
+
+import numpy as np
+import pandas as pd
+
+from keras_audio_ssl.evaluation.classification_metrics import accuracy
+from keras_audio_ssl.evaluation.embeddings import embed_clips
+from keras_audio_ssl.evaluation.knn import knn_predict
+from keras_audio_ssl.evaluation.linear_probe import leave_one_fold_out
+from keras_audio_ssl.evaluation.linear_probe import linear_probe
+from keras_audio_ssl.evaluation.results import results_frame
+
+PROTOCOLS = ("linear", "knn")
+
+
+def _has_label_column(csv_path):
+    try:
+        columns = pd.read_csv(csv_path, nrows=0).columns
+    except Exception:  # Not a CSV table: not a task.
+        return False
+    return "path" in columns and ("label" in columns or "labels" in columns)
+
+
+def find_task_manifests(folder):
+    """Task manifests in a benchmark folder: CSVs with `path` and `label(s)` columns,
+    at the top level or one folder down (unlabelled pool manifests are skipped)."""
+    candidates = sorted(glob.glob(os.path.join(folder, "*.csv")) + glob.glob(os.path.join(folder, "*", "*.csv")))
+    return [c for c in candidates if _has_label_column(c)]
+
+
+def load_tasks(sources):
+    """DownstreamDatasets from benchmark folders and/or manifest CSV paths."""
+    from keras_audio_ssl.data.downstream import csv_manifest
+
+    if isinstance(sources, (str, os.PathLike)):
+        sources = [sources]
+    tasks = []
+    for source in sources:
+        source = os.fspath(source)
+        if os.path.isdir(source):
+            manifests = find_task_manifests(source)
+            if not manifests:
+                raise ValueError(f"No task manifest (CSV with path,label columns) in {source}. Received: {source}")
+            tasks.extend(csv_manifest(m) for m in manifests)
+        elif os.path.isfile(source):
+            tasks.append(csv_manifest(source))
+        else:
+            raise ValueError(f"Task source not found: {source}. Received: sources={sources}")
+    names = [t.name for t in tasks]
+    duplicated = {n for n in names if names.count(n) > 1}
+    if duplicated:
+        # Two manifests with the same stem: qualify by their folder.
+        for task in tasks:
+            if task.name in duplicated:
+                task.name = f"{os.path.basename(os.path.dirname(task.frame['path'].iloc[0]))}/{task.name}"
+    return tasks
+
+
+def _knn_folds(x, y, folds, k):
+    scores = []
+    for fold in np.unique(folds):
+        test = folds == fold
+        scores.append(accuracy(y[test], knn_predict(x[~test], y[~test], x[test], k=k)))
+    return float(np.mean(scores))
+
+
+def run_task(embedding_model, task, *, protocols=("linear",), runs=3, seed=0, normalize_with="downstream",
+             batch_size=32, k=200, max_seconds=None, sample_rate=16000, **probe_kwargs):
+    """Embeds a task's clips once and runs each protocol on the embeddings.
+
+    Normalisation with `normalize_with="downstream"` uses the statistics of the
+    task's training split (for fold-based tasks, of all clips: every clip is training
+    data for all but one fold, and no labels are used).
+
+    Returns:
+        list of result dicts (one per protocol) with `task`, `protocol`, `metric`,
+        `score`, `score_std`, `runs`, `n_train`, `n_test`, `n_classes`, `embedding_dim`,
+        `embed_seconds`, `probe_seconds` and per-run `scores`.
+    """
+    unknown = set(protocols) - set(PROTOCOLS)
+    if unknown:
+        raise ValueError(f"Unknown protocol(s) {sorted(unknown)}; expected a subset of {PROTOCOLS}. Received: protocols={protocols}")
+    frame = task.frame
+    if task.evaluation == "split":
+        frame = frame[frame["split"].isin(["train", "valid", "test"])]
+        if (frame["split"] == "train").sum() == 0 or (frame["split"] == "test").sum() == 0:
+            raise ValueError(f"Task {task.name!r} needs train and test rows. Received: splits={frame['split'].value_counts().to_dict()}")
+        norm_rows = frame[frame["split"] == "train"]
+    else:
+        norm_rows = frame
+    max_samples = int(max_seconds * sample_rate) if max_seconds else None
+    started = time.perf_counter()
+    x = embed_clips(
+        embedding_model, task.clips(frame, sample_rate), batch_size=batch_size, sample_rate=sample_rate,
+        normalize_with=normalize_with,
+        normalization_clips=task.clips(norm_rows, sample_rate) if normalize_with == "downstream" else None,
+        max_samples=max_samples,
+    )
+    embed_seconds = time.perf_counter() - started
+    y = task.targets(frame)
+    results = []
+    for protocol in protocols:
+        if protocol == "knn" and task.multi_label:
+            continue  # Majority vote is single-label.
+        started = time.perf_counter()
+        if task.evaluation == "folds":
+            folds = frame["fold"].to_numpy()
+            n_train = n_test = len(frame)
+            if protocol == "linear":
+                result = leave_one_fold_out(x, y, folds, runs=runs, seed=seed, **probe_kwargs)
+            else:
+                score = _knn_folds(x, y, folds, k)
+                result = {"metric": "accuracy", "score": score, "score_std": 0.0, "scores": [score]}
+        else:
+            split = frame["split"].to_numpy()
+            tr, va, te = split == "train", split == "valid", split == "test"
+            n_train, n_test = int(tr.sum()), int(te.sum())
+            if protocol == "linear":
+                valid = {"x_valid": x[va], "y_valid": y[va]} if va.any() else {}
+                result = linear_probe(x[tr], y[tr], x[te], y[te], runs=runs, seed=seed, **valid, **probe_kwargs)
+            else:
+                score = accuracy(y[te], knn_predict(x[tr], y[tr], x[te], k=k))
+                result = {"metric": "accuracy", "score": score, "score_std": 0.0, "scores": [score]}
+        results.append({
+            "task": task.name,
+            "protocol": protocol if protocol == "linear" else f"knn(k={k})",
+            "metric": result["metric"],
+            "score": result["score"],
+            "score_std": result["score_std"],
+            "runs": len(result["scores"]),
+            "n_train": n_train,
+            "n_test": n_test,
+            "n_classes": len(task.classes),
+            "embedding_dim": int(x.shape[1]),
+            "evaluation": "leave-one-fold-out" if task.evaluation == "folds" else "split",
+            "embed_seconds": round(embed_seconds, 2),
+            "probe_seconds": round(time.perf_counter() - started, 2),
+            "scores": result["scores"],
+        })
+    return results
+
+
+def evaluate_tasks(embedding_model, tasks, **kwargs):
+    """Runs `run_task` on each task; returns the results DataFrame."""
+    rows = []
+    for task in tasks:
+        rows.extend(run_task(embedding_model, task, **kwargs))
+    return results_frame(rows)
