@@ -14,4 +14,4 @@ from keras_audio_ssl.data.tfrecords import read_tfrecord_shards
 from keras_audio_ssl.data.tfrecords import write_tfrecord_shards
 
 # Downstream (labelled) dataset layouts live in keras_audio_ssl/data/downstream/ ([eval] adds the import):
-# from keras_audio_ssl.data import downstream
+from keras_audio_ssl.data import downstream  # noqa: E402,F401
