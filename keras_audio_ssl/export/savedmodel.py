@@ -11,6 +11,20 @@ normalisation statistics inside the graph:
 
 Clips shorter than the model's minimum are zero-padded at the end in-graph;
 non-finite samples fail with an `InvalidArgumentError` naming the problem.
+
+Serving with the TF Serving model server:
+
+    tensorflow_model_server --model_name=byola --model_base_path=/abs/path/serving/byola \
+        --port=8500 --rest_api_port=8501
+
+REST (columnar "inputs" form; `[[...]]` is a batch of waveforms):
+
+    POST http://localhost:8501/v1/models/byola:predict
+    {"signature_name": "serving_default", "inputs": {"waveform": [[0.0, 0.01, ...]]}}
+    -> {"outputs": [[...d floats...]]}
+
+or the row form `{"signature_name": "frames", "instances": [[0.0, 0.01, ...]]}`
+-> `{"predictions": [...]}` (rows in one request must have equal length).
 """
 
 import os

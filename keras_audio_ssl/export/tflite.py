@@ -135,7 +135,22 @@ def _convert_int8_encoder(fixed, model, num_samples, representative_data, max_cl
         debug_dataset=dataset,
         debug_options=tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=front_end_nodes),
     )
-    return debugger.get_nondebug_quantized_model()
+    quantized = debugger.get_nondebug_quantized_model()
+    _check_encoder_is_int8(quantized, encoder_name)
+    return quantized
+
+
+def _check_encoder_is_int8(tflite_bytes, encoder_name):
+    # Selection by tensor name: if the encoder's ops were not found, the
+    # "int8" file would silently be float; refuse that.
+    from ai_edge_litert.interpreter import Interpreter
+
+    details = Interpreter(model_content=tflite_bytes).get_tensor_details()
+    if not any(encoder_name in d["name"] and d["dtype"] == np.int8 for d in details):
+        raise RuntimeError(
+            f"int8 conversion left the encoder {encoder_name!r} in float; "
+            "selective quantization did not find its ops."
+        )
 
 
 def tflite_builtin_only(tflite_path_or_bytes):

@@ -39,9 +39,41 @@ def fit_run_dir(tmp_path_factory):
     return str(run_dir)
 
 
+_SENTENCES = (
+    "The quick brown fox jumps over the lazy dog.",
+    "Seven silver swans swam silently seaward.",
+    "Please call Stella and ask her to bring these things.",
+    "A large fawn jumped quickly over white zinc boxes.",
+)
+
+
+def _espeak_speech(folder):
+    """1-s clips of real synthesised speech from espeak-ng, or None when it is missing."""
+    import shutil
+    import subprocess
+
+    from keras_audio_ssl.audio import load_audio
+    from keras_audio_ssl.export.calibration import fit_length
+
+    espeak = shutil.which("espeak-ng")
+    if espeak is None:
+        return None
+    clips = []
+    for index, (sentence, voice) in enumerate(zip(_SENTENCES, ("en", "en+f3", "en-us", "en+m5"))):
+        path = folder / f"speech{index}.wav"
+        subprocess.run([espeak, "-v", voice, "-w", str(path), sentence], check=True, timeout=60)
+        clips.append(fit_length(load_audio(str(path)), 16000))
+    return np.stack(clips)
+
+
 @pytest.fixture(scope="session")
-def speech_and_music():
+def speech_and_music(tmp_path_factory):
+    """Eight 1-s clips: espeak-ng speech (synthetic speech-like when espeak-ng is
+    not installed) and synthetic harmonic music-like clips."""
     from keras_audio_ssl.export.calibration import music_like_waveforms
     from keras_audio_ssl.export.calibration import speech_like_waveforms
 
-    return np.concatenate([speech_like_waveforms(4, 1.0, seed=21), music_like_waveforms(4, 1.0, seed=21)])
+    speech = _espeak_speech(tmp_path_factory.mktemp("speech"))
+    if speech is None:
+        speech = speech_like_waveforms(4, 1.0, seed=21)
+    return np.concatenate([speech, music_like_waveforms(4, 1.0, seed=21)])

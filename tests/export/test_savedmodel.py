@@ -123,6 +123,11 @@ def test_grpc_round_trip(embedding_model, exported, rng):
                 stub.Predict(request, timeout=60)
             assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
             assert "NaN or Inf" in info.value.details()
+
+            request.inputs["waveform"].CopyFrom(tf.make_tensor_proto(np.zeros(4000, np.float32)))
+            with pytest.raises(grpc.RpcError) as info:
+                stub.Predict(request, timeout=60)
+            assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     finally:
         server.stop(None)
 

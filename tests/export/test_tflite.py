@@ -93,3 +93,6 @@ def test_tool_end_to_end_on_fit_run_dir(fit_run_dir, speech_and_music, tmp_path)
     clips = speech_and_music[:, :8000]
     expected = np.asarray(load_embedding_model(fit_run_dir)(clips, training=False))
     assert np.max(np.abs(run_tflite(out, clips) - expected)) <= 1e-4
+
+    int8 = export_tflite(fit_run_dir, tmp_path / "int8.tflite", quantize="int8", clip_seconds=0.5, max_calibration_clips=16)
+    assert np.min(cosine(run_tflite(int8, clips), expected)) >= 0.99
