@@ -43,11 +43,14 @@ def make_pretraining_dataset(
 
     Files are checked before the dataset is built (`check_audio_files`), so a
     broken file raises here, naming it, not in the middle of training. 16-bit
-    PCM WAVs already at `sample_rate` are decoded in the graph
-    (`tf.io.read_file` + `tf.audio.decode_wav`); every other format, bit depth
-    or rate goes through `load_audio` (soundfile + resampling) in a
-    `tf.numpy_function`. TFRecord shards (`write_tfrecord_shards`) decode fully
-    in the graph and are the fast path for large corpora.
+    PCM WAVs already at `sample_rate` whose layout `tf.audio.decode_wav`
+    accepts are decoded in the graph (`tf.io.read_file`, then the data chunk
+    located by the check read with `tf.io.decode_raw`: the same samples as
+    `decode_wav`, faster); every other format, bit depth or rate goes through
+    `load_audio` (soundfile + resampling) in a `tf.numpy_function`, which holds
+    the GIL and is ~100x slower for 44.1 kHz FLAC. TFRecord shards
+    (`write_tfrecord_shards`, `tools/prepare_audio.py`) decode fully in the
+    graph and are the fast path for large non-WAV corpora.
 
     Randomness: file order and crop offsets derive from `seed` only (stateless
     crops with a per-element seed), so a freshly built dataset gives the same
