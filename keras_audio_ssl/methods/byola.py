@@ -1,7 +1,7 @@
 """BYOL-A: BYOL for Audio (Niizumi et al., 2021) as a subclassed keras.Model."""
 
 import copy
-import sys
+import warnings
 
 import keras
 import tensorflow as tf
@@ -89,9 +89,10 @@ class BYOLA(keras.Model):
             default `LogMelSpectrogram(n_mels=n_mels)`.
         synchronized_batch_norm: bool. Synchronize the heads' BatchNorm
             across replicas.
-        collapse_threshold: float. A warning is printed once when
-            `embedding_std * sqrt(projection_dim)` falls below it (1.0 for
-            uniformly spread unit vectors, 0 when collapsed).
+        collapse_threshold: float. `fit` warns once (RuntimeWarning, at an
+            epoch end) when a step had `embedding_std * sqrt(projection_dim)`
+            below it (about 1.0 for well spread unit vectors, 0 when
+            collapsed). The flag is the `collapse_warned` variable.
         seed: int or None. Seeds the augmentation layers.
 
     Example:
@@ -411,7 +412,7 @@ class BYOLA(keras.Model):
         self.mixup.update_memory(_gather_replicas(x))
 
         embedding_std = _embedding_std(projection)
-        self._warn_on_collapse(embedding_std)
+        self._flag_collapse(embedding_std)
         post_mean, post_std = _global_mean_std(normalized)
         self.loss_tracker.update_state(loss)
         self.embedding_std_tracker.update_state(embedding_std)
@@ -424,29 +425,16 @@ class BYOLA(keras.Model):
             self.view_trackers[name].update_state(value)
         return {m.name: m.result() for m in self.metrics}
 
-    def _warn_on_collapse(self, embedding_std):
+    def _flag_collapse(self, embedding_std):
+        # Only a flag in the graph (XLA cannot compile a print); `fit` turns
+        # it into a Python warning at the end of the epoch, once.
         level = embedding_std * (self.projection_dim**0.5)
-        should_warn = tf.logical_and(
-            level < self.collapse_threshold, self.collapse_warned == 0
-        )
+        collapsed = ops.cast(level < self.collapse_threshold, "int32")
+        self.collapse_warned.assign(ops.maximum(self.collapse_warned, collapsed))
 
-        def warn():
-            tf.print(
-                "WARNING: BYOL-A representation collapse? embedding_std * "
-                "sqrt(projection_dim) =",
-                level,
-                "is below collapse_threshold =",
-                self.collapse_threshold,
-                output_stream=sys.stderr,
-            )
-            return tf.constant(True)
-
-        tf.cond(should_warn, warn, lambda: tf.constant(False))
-        # Assigned outside the cond: a variable update inside control flow
-        # is a merge_call that tf.distribute cannot run in replica context.
-        self.collapse_warned.assign(
-            tf.maximum(self.collapse_warned, tf.cast(should_warn, "int32"))
-        )
+    def fit(self, *args, callbacks=None, **kwargs):
+        callbacks = list(callbacks or []) + [_CollapseWarning()]
+        return super().fit(*args, callbacks=callbacks, **kwargs)
 
     # --- serialization --------------------------------------------------
     def _seed_generator_states(self):
@@ -507,6 +495,26 @@ class BYOLA(keras.Model):
                 config["front_end"]
             )
         return cls(**config)
+
+
+class _CollapseWarning(keras.callbacks.Callback):
+    """Warns once when a step flagged a collapsed embedding spread."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        model = self.model
+        if getattr(model, "_collapse_reported", False):
+            return
+        if int(keras.ops.convert_to_numpy(model.collapse_warned)):
+            model._collapse_reported = True
+            warnings.warn(
+                "BYOL-A representation collapse? A training step had "
+                "embedding_std * sqrt(projection_dim) below collapse_threshold="
+                f"{model.collapse_threshold} (epoch {epoch + 1}; latest "
+                f"embedding_std={(logs or {}).get('embedding_std')}). "
+                "Check the learning rate, the EMA decay and the augmentations.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
 
 
 def _gather_replicas(x):
