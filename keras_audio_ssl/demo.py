@@ -86,7 +86,9 @@ def run(*, quick=False, output_dir=None, seed=0, verbose=1):
         emb_test = _embed(model, task["x_test"])
         if not (np.all(np.isfinite(emb_train)) and np.all(np.isfinite(emb_test))):
             raise RuntimeError(f"The {name} encoder produced non-finite embeddings.")
-        probe = linear_probe(emb_train, task["y_train"], emb_test, task["y_test"], runs=runs, seed=seed)
+        probe = linear_probe(
+            emb_train, task["y_train"], emb_test, task["y_test"], runs=runs, seed=seed, epochs=30 if quick else 200
+        )
         results[name] = probe
 
     elapsed = time.time() - start

@@ -183,6 +183,25 @@ def _read_history_csv(path):
     return [int(r["epoch"]) for r in rows], history
 
 
+# Settings that shape the saved state: a resume must use the same values.
+_STATE_SHAPING = ("feature_d", "encoder", "memory_size", "segment_samples", "sample_rate", "random_linear_fader")
+
+
+def _check_resume_compatible(config_path, settings):
+    if not os.path.exists(config_path):
+        return
+    with open(config_path) as f:
+        previous = json.load(f)
+    changed = {k: (previous.get(k), settings[k]) for k in _STATE_SHAPING if k in previous and previous[k] != settings[k]}
+    if changed:
+        details = ", ".join(f"{k}: {old!r} -> {new!r}" for k, (old, new) in changed.items())
+        raise ValueError(
+            f"Cannot resume the run in {os.path.dirname(config_path)} with different model settings ({details}). "
+            "Use another output_dir, or delete its checkpoints/backup folder to start over. "
+            f"Received: {', '.join(f'{k}={new!r}' for k, (_, new) in changed.items())}"
+        )
+
+
 def fit(
     data,
     *,
@@ -279,6 +298,8 @@ def fit(
     resuming = os.path.exists(os.path.join(backup_dir, "training_metadata.json")) or os.path.exists(
         os.path.join(backup_dir, "training_metadata.json.bkp")
     )
+    if resuming:
+        _check_resume_compatible(os.path.join(output_dir, "config.json"), settings)
     keras.utils.set_random_seed(seed)
 
     source = _as_dataset_source(data)

@@ -150,3 +150,12 @@ def test_cli_runs_a_preset_on_a_wav_folder(tmp_path):
     config = json.loads((out / "config.json").read_text())
     assert config["feature_d"] == 32 and config["data"] == str(folder) and config["epochs_finished"] == 1
     assert (out / "embedding_model.keras").exists()
+
+
+def test_resume_with_different_model_settings_is_refused(tmp_path, clips):
+    run = tmp_path / "run"
+    (run / "checkpoints" / "backup").mkdir(parents=True)
+    (run / "checkpoints" / "backup" / "training_metadata.json").write_text('{"epoch": 1, "batch": 0}')
+    (run / "config.json").write_text(json.dumps({"feature_d": 64, "encoder": "AudioNTT2020"}))
+    with pytest.raises(ValueError, match=r"feature_d: 64 -> 32.*Received: feature_d=32"):
+        byola.fit(clips, output_dir=str(run), epochs=2, **TINY)
