@@ -31,40 +31,43 @@ def main(argv=None):
     parser.add_argument("--prefix", default="audio", help="shard file name prefix")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
+    if not (os.path.isdir(args.input) or args.input.lower().endswith(".csv")):
+        parser.error(f"--input must be a folder or a .csv manifest: {args.input!r}")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
 
     from keras_audio_ssl.data import find_audio_files
     from keras_audio_ssl.data import read_manifest
     from keras_audio_ssl.data import write_tfrecord_shards
 
-    labels = None
-    if os.path.isdir(args.input):
-        extensions = args.extensions.split(",") if args.extensions else None
-        paths = find_audio_files(args.input, extensions=extensions)
-    elif args.input.lower().endswith(".csv"):
-        table = read_manifest(args.input, on_missing="skip" if args.skip_bad_files else "raise")
-        if args.split is not None:
-            table = table[table["split"].astype(str) == args.split]
-        paths = list(table["path"])
-        if "label" in table.columns:
-            labels = [str(v) for v in table["label"]]
-    else:
-        parser.error(f"--input must be a folder or a .csv manifest: {args.input!r}")
-    if not paths:
-        parser.error(f"no audio files found in {args.input!r}")
-
-    index = write_tfrecord_shards(
-        paths,
-        args.output,
-        labels=labels,
-        num_shards=args.num_shards,
-        examples_per_shard=args.shard_size if args.num_shards is None else None,
-        num_workers=args.workers,
-        sample_rate=args.sample_rate,
-        skip_bad_files=args.skip_bad_files,
-        prefix=args.prefix,
-        progress=not args.no_progress,
-    )
+    try:
+        labels = None
+        if os.path.isdir(args.input):
+            extensions = args.extensions.split(",") if args.extensions else None
+            paths = find_audio_files(args.input, extensions=extensions)
+        else:
+            table = read_manifest(args.input, on_missing="skip" if args.skip_bad_files else "raise")
+            if args.split is not None:
+                table = table[table["split"].astype(str) == args.split]
+            paths = list(table["path"])
+            if "label" in table.columns:
+                labels = [str(v) for v in table["label"]]
+        if not paths:
+            parser.error(f"no audio files found in {args.input!r}")
+        index = write_tfrecord_shards(
+            paths,
+            args.output,
+            labels=labels,
+            num_shards=args.num_shards,
+            examples_per_shard=args.shard_size if args.num_shards is None else None,
+            num_workers=args.workers,
+            sample_rate=args.sample_rate,
+            skip_bad_files=args.skip_bad_files,
+            prefix=args.prefix,
+            progress=not args.no_progress,
+        )
+    except ValueError as error:  # bad files or arguments: a message naming them, not a traceback
+        print(f"prepare_audio: error: {error}", file=sys.stderr)
+        return 1
     hours = index["num_samples"] / index["sample_rate"] / 3600
     print(
         f"{index['num_examples']} examples ({hours:.2f} h) in {len(index['shards'])} shards -> {args.output}"

@@ -155,7 +155,9 @@ def write_tfrecord_shards(
     Example:
     >>> write_tfrecord_shards(find_audio_files("corpus/"), "shards/", num_workers=4)
     """
+    from keras_audio_ssl.data.checks import BadAudioFilesError
     from keras_audio_ssl.data.checks import check_audio_files
+    from keras_audio_ssl.data.checks import describe_failures
 
     paths = [os.fspath(p) for p in paths]
     if labels is not None:
@@ -173,9 +175,19 @@ def write_tfrecord_shards(
     if not isinstance(num_workers, (int, np.integer)) or num_workers < 1:
         raise ValueError(f"`num_workers` must be a positive integer. Received: num_workers={num_workers!r}")
 
-    good = set(check_audio_files(paths, skip_bad_files=skip_bad_files))
-    rows = [(p, None if labels is None else labels[i]) for i, p in enumerate(paths) if p in good]
-    preflight_skipped = [p for p in paths if p not in good]
+    try:
+        check_audio_files(paths)
+        preflight_skipped = []
+    except BadAudioFilesError as error:
+        if not skip_bad_files:
+            raise
+        if len(error.failures) == len(paths):
+            summary = describe_failures(error.failures, len(paths))
+            raise BadAudioFilesError(f"{summary}: no usable audio file is left.", error.failures) from None
+        preflight_skipped = [list(failure) for failure in error.failures]
+        logger.warning("Skipping bad audio files. %s", describe_failures(error.failures, len(paths)))
+    bad = {path for path, _ in preflight_skipped}
+    rows = [(p, None if labels is None else labels[i]) for i, p in enumerate(paths) if p not in bad]
 
     if num_shards is None:
         per_shard = examples_per_shard or DEFAULT_EXAMPLES_PER_SHARD
@@ -235,11 +247,9 @@ def write_tfrecord_shards(
         if bar is not None:
             bar.close()
     index = _write_index(index_path, entries, num_shards, sample_rate, preflight_skipped)
-    skipped = [s[0] for s in index["skipped"]]
-    if skipped:
-        logger.warning(
-            "Skipped %d bad audio files while writing shards (first: %s).", len(skipped), ", ".join(skipped[:5])
-        )
+    decode_failures = [s for shard in index["shards"] for s in shard["skipped"]]
+    if decode_failures:  # passed the header check but failed to decode
+        logger.warning("Skipping bad audio files. %s", describe_failures(decode_failures, len(paths)))
     return index
 
 
@@ -305,7 +315,7 @@ def _write_index(index_path, entries, num_shards, sample_rate, preflight_skipped
         complete=len(shards) == num_shards,
         num_examples=sum(s["num_examples"] for s in shards),
         num_samples=sum(s["num_samples"] for s in shards),
-        skipped=[s for shard in shards for s in shard["skipped"]] + [[p, "failed the pre-flight check"] for p in preflight_skipped],
+        skipped=list(preflight_skipped) + [s for shard in shards for s in shard["skipped"]],
         shards=shards,
     )
     temp = index_path + ".tmp"

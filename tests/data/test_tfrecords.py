@@ -130,6 +130,7 @@ def test_bad_files_stop_the_job_before_any_shard(tmp_path, caplog):
         index = write_tfrecord_shards(mixed, out, num_shards=2, skip_bad_files=True, progress=False)
     assert index["num_examples"] == 3
     assert sorted(p for p, _ in index["skipped"]) == sorted([broken["not_audio.wav"], broken["nan.wav"]])
+    assert "NaN or Inf" in dict(index["skipped"])[broken["nan.wav"]]  # the real reason is kept
     assert "2 of 5 audio files cannot be used" in caplog.text
 
 
@@ -175,8 +176,9 @@ def test_prepare_audio_cli_with_workers_and_manifest(tmp_path, capsys):
         header=("path", "label"),
     )
     out = str(tmp_path / "out")
-    with pytest.raises(ValueError, match="nowhere.wav"):
-        main(["--input", csv, "--output", out])
+    assert main(["--input", csv, "--output", out]) == 1
+    error = capsys.readouterr().err
+    assert "prepare_audio: error:" in error and "nowhere.wav" in error and "line 6" in error
     assert main(["--input", csv, "--output", out, "--shard-size", "2", "--workers", "2", "--skip-bad-files"]) == 0
     assert "4 examples" in capsys.readouterr().out
     records = _records(out)
