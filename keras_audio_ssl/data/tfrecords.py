@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 INDEX_FILE = "index.json"
 INDEX_FORMAT = "keras_audio_ssl.tfrecord_audio.v1"
 DEFAULT_EXAMPLES_PER_SHARD = 512
+_PARTIAL = ".partial-"
 
 FEATURES = {
     "audio": tf.io.FixedLenFeature([], tf.string),
@@ -197,6 +198,9 @@ def write_tfrecord_shards(
     bounds = np.linspace(0, len(rows), num_shards + 1).round().astype(int)
 
     os.makedirs(output_dir, exist_ok=True)
+    for stale in os.listdir(output_dir):  # partial shards of a killed run
+        if stale.startswith(f".{prefix}-") and _PARTIAL in stale:
+            os.remove(os.path.join(output_dir, stale))
     index_path = os.path.join(output_dir, INDEX_FILE)
     previous = _read_index(index_path)
     entries = {}
@@ -257,7 +261,8 @@ def _write_shard(task):
     """Writes one shard under a temporary name, then renames it into place."""
     name, output_dir = task["name"], task["output_dir"]
     final = os.path.join(output_dir, name)
-    temp = os.path.join(output_dir, f".{name}.tmp-{os.getpid()}")
+    # The temporary name must not match "*.tfrecord*": readers glob for that.
+    temp = os.path.join(output_dir, f".{name.replace('.tfrecord', '')}{_PARTIAL}{os.getpid()}")
     num_examples = num_samples = 0
     skipped = []
     try:

@@ -83,10 +83,12 @@ def test_resume_rebuilds_only_the_missing_shard_with_same_content(tmp_path):
     content = {n: open(os.path.join(out, n), "rb").read() for n in names}
     stamps = {n: os.stat(os.path.join(out, n)).st_mtime_ns for n in names}
     os.remove(os.path.join(out, names[1]))
+    with open(os.path.join(out, ".audio-00001-of-00003.partial-999"), "wb") as f:
+        f.write(b"half a shard from a killed run")
     os.utime(os.path.join(out, names[0]), ns=(1, 1))  # marks: a skipped shard keeps these stamps
     os.utime(os.path.join(out, names[2]), ns=(1, 1))
     second = write_tfrecord_shards(paths, out, num_shards=3, progress=False)
-    assert _shards(out) == names  # no temp files left behind
+    assert sorted(os.listdir(out)) == sorted(names + ["index.json"])  # partial files cleaned up
     assert os.stat(os.path.join(out, names[0])).st_mtime_ns == 1
     assert os.stat(os.path.join(out, names[2])).st_mtime_ns == 1
     assert os.stat(os.path.join(out, names[1])).st_mtime_ns != 1 and stamps[names[1]] > 1
