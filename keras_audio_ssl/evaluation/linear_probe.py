@@ -135,7 +135,7 @@ def linear_probe(
     epochs=200,
     patience=10,
     learning_rate=1e-3,
-    batch_size=256,
+    batch_size=64,
     valid_fraction=0.1,
     monitor="val_loss",
 ):
@@ -156,7 +156,8 @@ def linear_probe(
         patience: early-stopping patience in epochs (BYOL-A: 10); the best weights
             on the validation split are restored.
         learning_rate: Adam learning rate.
-        batch_size: minibatch size.
+        batch_size: minibatch size. Small sets need enough Adam steps: with 64,
+            200 epochs of 1,000 examples are ~3,000 steps.
         valid_fraction: share of the training set used for validation when no
             validation split is given.
         monitor: what early stopping watches (`"val_loss"` or `"val_accuracy"`).

@@ -1,6 +1,7 @@
 """Running probes on downstream tasks: manifests in, a results DataFrame out."""
 
 import glob
+import json
 import os
 import time
 
@@ -19,15 +20,30 @@ PROTOCOLS = ("linear", "knn")
 
 def _has_label_column(csv_path):
     try:
-        columns = pd.read_csv(csv_path, nrows=0).columns
+        table = pd.read_csv(csv_path)
     except Exception:  # Not a CSV table: not a task.
         return False
-    return "path" in columns and ("label" in columns or "labels" in columns)
+    label = "labels" if "labels" in table.columns else "label"
+    return "path" in table.columns and label in table.columns and table[label].notna().any()
 
 
 def find_task_manifests(folder):
-    """Task manifests in a benchmark folder: CSVs with `path` and `label(s)` columns,
-    at the top level or one folder down (unlabelled pool manifests are skipped)."""
+    """Task manifests in a benchmark folder.
+
+    An offline benchmark (`tools/make_offline_benchmark.py`) lists its tasks in
+    `benchmark.json` (the unlabelled pretraining pool is left out). Any other folder:
+    CSVs with `path` and `label(s)` columns and at least one label, at the top level
+    or one folder down.
+    """
+    description = os.path.join(folder, "benchmark.json")
+    if os.path.isfile(description):
+        with open(description) as f:
+            tasks = json.load(f).get("tasks", {})
+        return [
+            os.path.join(folder, info.get("manifest", f"{name}.csv"))
+            for name, info in tasks.items()
+            if info.get("type") != "unlabeled"
+        ]
     candidates = sorted(glob.glob(os.path.join(folder, "*.csv")) + glob.glob(os.path.join(folder, "*", "*.csv")))
     return [c for c in candidates if _has_label_column(c)]
 

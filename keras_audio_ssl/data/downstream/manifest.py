@@ -17,11 +17,12 @@ def _split_labels(value):
     return (text.strip(),)
 
 
-def csv_manifest(csv_path, *, name=None, multi_label=None, check_files=True):
+def csv_manifest(csv_path, *, name=None, multi_label=None, evaluation=None, check_files=True):
     """Reads a CSV manifest `path,label[,split][,fold][,start,end]` (or `labels` for multi-label).
 
-    Relative paths are resolved against the CSV's folder. With a `fold` column and no
-    `split` column the set is evaluated leave-one-fold-out; otherwise by its splits.
+    Relative paths are resolved against the CSV's folder. A manifest with a `fold`
+    column of at least two folds is evaluated leave-one-fold-out (as US8K / ESC-50),
+    otherwise by its `split` column (train/valid/test; other columns are ignored).
     Multi-label rows give labels separated by `;`, `|` or `,` in a `labels` column
     (or set `multi_label=True` to parse `label` that way).
 
@@ -30,6 +31,7 @@ def csv_manifest(csv_path, *, name=None, multi_label=None, check_files=True):
         name: task name (default: the CSV's stem, or its folder's name for
             `manifest.csv`).
         multi_label: force/deny multi-label parsing (default: a `labels` column).
+        evaluation: `"folds"` or `"split"` to override the choice above.
         check_files: raise a ValueError naming the missing files, if any.
     """
     if not os.path.isfile(csv_path):
@@ -49,6 +51,8 @@ def csv_manifest(csv_path, *, name=None, multi_label=None, check_files=True):
         if missing:
             shown = ", ".join(f"line {line}: {p}" for line, p in missing[:5])
             raise ValueError(f"{len(missing)} file(s) listed in {csv_path} do not exist ({shown})")
+    if table[label_column].isna().all():
+        raise ValueError(f"Manifest {csv_path} has no labels (an unlabelled pool?); it cannot be a task.")
     if table[label_column].isna().any():
         line = int(np.flatnonzero(table[label_column].isna())[0]) + 2
         raise ValueError(f"Manifest {csv_path} line {line} has an empty label.")
@@ -60,7 +64,7 @@ def csv_manifest(csv_path, *, name=None, multi_label=None, check_files=True):
         frame["label"] = table[label_column].astype(str).str.strip().tolist()
         classes = sorted(set(frame["label"]))
     has_split = "split" in table.columns and table["split"].notna().any()
-    has_fold = "fold" in table.columns and table["fold"].notna().any()
+    has_fold = "fold" in table.columns and table["fold"].notna().all() and table["fold"].nunique() >= 2
     if has_split:
         frame["split"] = [canonical_split(v, f" in {csv_path} line {i + 2}") for i, v in enumerate(table["split"])]
     else:
@@ -69,12 +73,19 @@ def csv_manifest(csv_path, *, name=None, multi_label=None, check_files=True):
     for column in ("start", "end"):
         if column in table.columns:
             frame[column] = table[column].astype(float)
-    if not has_split and not has_fold:
-        raise ValueError(f"Manifest {csv_path} needs a `split` or a `fold` column. Received: columns={list(table.columns)}")
+    if evaluation is None:
+        evaluation = "folds" if has_fold else "split"
+    if evaluation not in ("split", "folds"):
+        raise ValueError(f"`evaluation` must be 'split' or 'folds'. Received: evaluation={evaluation!r}")
+    if (evaluation == "split" and not has_split) or (evaluation == "folds" and not has_fold):
+        raise ValueError(
+            f"Manifest {csv_path} needs a `split` column or a `fold` column with >= 2 folds for "
+            f"evaluation={evaluation!r}. Received: columns={list(table.columns)}"
+        )
     if name is None:
         stem = os.path.splitext(os.path.basename(csv_path))[0]
         name = os.path.basename(base) if stem in ("manifest", "labels", "metadata") else stem
-    return DownstreamDataset(name, frame, classes, multi_label, evaluation="split" if has_split else "folds")
+    return DownstreamDataset(name, frame, classes, multi_label, evaluation=evaluation)
 
 
 def voxforge(csv_path, *, check_files=True):
