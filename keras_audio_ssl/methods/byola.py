@@ -423,7 +423,13 @@ class BYOLA(keras.Model):
             ("view_std_post", post_std),
         ):
             self.view_trackers[name].update_state(value)
-        return {m.name: m.result() for m in self.metrics}
+        logs = {m.name: m.result() for m in self.metrics}
+        if isinstance(
+            tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy
+        ):
+            # Scalar logs trip the cross-worker reduction (tensorflow#72388).
+            logs = {k: ops.reshape(v, (1,)) for k, v in logs.items()}
+        return logs
 
     def _flag_collapse(self, embedding_std):
         # Only a flag in the graph (XLA cannot compile a print); `fit` turns

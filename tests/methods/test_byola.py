@@ -225,3 +225,14 @@ def test_mirrored_strategy_step_equals_single_device_step():
     # Both replicas' samples (2 steps x 8), in global batch order.
     assert summary["bank_count"] == 16
     assert summary["bank_max_diff"] < 1e-6
+
+
+@pytest.mark.large
+def test_multi_worker_mirrored_strategy_fit_runs():
+    script = os.path.join(os.path.dirname(__file__), "multi_worker_fit.py")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    env.pop("TF_CONFIG", None)
+    result = subprocess.run([sys.executable, script], capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    losses = json.loads(result.stdout.strip().splitlines()[-1])["loss"]
+    assert len(losses) == 2 and all(np.isfinite(losses))
