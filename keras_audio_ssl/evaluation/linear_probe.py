@@ -149,7 +149,8 @@ def linear_probe(
         y_train, y_test: labels `[N]` or multi-hot `[N, C]`.
         x_valid, y_valid: validation split for early stopping; when omitted, a
             stratified `valid_fraction` of the training set is carved out (seeded by
-            `seed`, the same for every run).
+            `seed`, the same for every run). If no usable validation example is
+            left (tiny sets), early stopping watches the training loss.
         runs: number of repetitions with seeds `seed, seed + 1, ...` (BYOL-A: 10).
         seed: base seed.
         epochs: maximum number of epochs.
@@ -218,7 +219,9 @@ def linear_probe(
         x_valid, y_va = x_valid[keep], y_va[keep]
         metric = "accuracy"
     if len(x_valid) == 0:
-        raise ValueError("The validation split is empty; give x_valid/y_valid or more training data.")
+        # Tiny sets (every class a singleton in training): nothing can be held out, so
+        # early stopping watches the training loss instead.
+        x_valid, y_va = x_train, y_tr
 
     if monitor not in ("val_loss", "val_accuracy"):
         raise ValueError(f"`monitor` must be 'val_loss' or 'val_accuracy'. Received: monitor={monitor!r}")

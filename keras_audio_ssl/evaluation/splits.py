@@ -8,6 +8,8 @@ def stratified_split(labels, fraction=0.1, seed=0):
 
     Each class with at least two examples gives `round(fraction * n)` (at least one)
     examples to the validation part; a class with a single example stays in train.
+    When every class is a singleton (tiny sets), a plain random share is used instead,
+    so that a validation split always exists.
     For a multi-hot `labels` matrix the split is random (stratifying multi-label data
     needs iterative stratification, not worth it for a validation split).
 
@@ -35,6 +37,8 @@ def stratified_split(labels, fraction=0.1, seed=0):
             continue
         members = rng.permutation(members)
         valid.extend(members[: max(1, int(round(fraction * len(members))))])
+    if not valid:
+        valid = rng.permutation(n)[: max(1, int(round(fraction * n)))]
     valid = np.sort(np.asarray(valid, dtype=np.int64))
     train = np.setdiff1d(np.arange(n), valid)
     return train, valid

@@ -94,6 +94,11 @@ def test_stratified_split_keeps_class_shares():
     assert np.array_equal(valid, again[1])
 
 
+def test_stratified_split_of_singletons_still_gives_a_validation_part():
+    train, valid = stratified_split(np.arange(20), 0.1, seed=0)
+    assert len(valid) == 2 and len(train) == 18
+
+
 def test_bad_inputs_raise(rng):
     x = rng.normal(size=(10, 3))
     with pytest.raises(ValueError, match="x_train"):

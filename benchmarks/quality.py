@@ -1,0 +1,195 @@
+"""Quality benchmark: BYOL-A pretrained on the offline pool vs a random encoder.
+
+    python benchmarks/quality.py --benchmark DIR [--build-size small] [--epochs 100 --minutes 25]
+        [--feature-d 512] [--batch-size 64] [--pool-clips N] [--probe-runs 5] [--output results/quality]
+    python benchmarks/quality.py --quick          # CI-sized: tiny benchmark slice, minutes
+
+1. Uses the offline benchmark in `--benchmark` (built by tools/make_offline_benchmark.py;
+   if the folder has no benchmark.json it is built there at `--build-size`).
+2. Pretrains BYOL-A (`recipes.byola.fit`) on the unlabelled pool (`pretrain_pool.csv`,
+   disjoint from every test set) within the budget: at most `--epochs` epochs, and no
+   new epoch is started once `--minutes` would be exceeded.
+3. Probes every task with the BYOL-A linear protocol (downstream-train normalisation,
+   standardised embeddings, one linear layer, early stopping, `--probe-runs` seeds) for
+   the pretrained encoder and for the same architecture randomly initialised.
+4. Prints one table (per task and average; mean ± std over probe seeds) with the
+   budget, and writes `quality.csv` (one row per task x encoder) and `quality.md`.
+
+A randomly initialised convolutional encoder is a strong baseline on small audio tasks;
+the margin is printed as measured, whatever its sign.
+"""
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+
+import numpy as np
+import pandas as pd
+
+QUICK = dict(build_size="tiny", epochs=1, minutes=5.0, feature_d=32, batch_size=8, pool_clips=None, probe_runs=2,
+             probe_epochs=40, max_seconds=3.0)
+
+
+class _TimeBudget:
+    """Keras callback: no new epoch once the next one would overrun `minutes`."""
+
+    def __new__(cls, minutes):
+        import keras
+
+        class TimeBudget(keras.callbacks.Callback):
+            def on_train_begin(self, logs=None):
+                self.start = time.time()
+                self.epoch_start = self.start
+                self.stopped_early = False
+
+            def on_epoch_begin(self, epoch, logs=None):
+                self.epoch_start = time.time()
+
+            def on_epoch_end(self, epoch, logs=None):
+                now = time.time()
+                if now + (now - self.epoch_start) - self.start > minutes * 60:
+                    self.model.stop_training = True
+                    self.stopped_early = True
+
+        return TimeBudget()
+
+
+def _pool_paths(benchmark, pool_clips, seed):
+    pool = pd.read_csv(os.path.join(benchmark, "pretrain_pool.csv"))
+    paths = [p if os.path.isabs(p) else os.path.join(benchmark, p) for p in pool["path"]]
+    if pool_clips and pool_clips < len(paths):
+        rng = np.random.default_rng(seed)
+        paths = [paths[i] for i in sorted(rng.choice(len(paths), pool_clips, replace=False))]
+    return paths
+
+
+def _ensure_benchmark(benchmark, build_size, seed):
+    if os.path.isfile(os.path.join(benchmark, "benchmark.json")):
+        return
+    from keras_audio_ssl.offline_benchmark import build_offline_benchmark
+
+    print(f"[quality] building the offline benchmark ({build_size}) in {benchmark}", flush=True)
+    build_offline_benchmark(benchmark, size=build_size, workers=os.cpu_count() or 1, seed=seed)
+
+
+def _summary_table(long):
+    """Wide table: task, metric, BYOL-A, random, margin (+ an average row)."""
+    rows = []
+    for task, group in long.groupby("task", sort=False):
+        by = {r["encoder"]: r for _, r in group.iterrows()}
+        pre, rnd = by["byol-a"], by["random"]
+        rows.append({"task": task, "metric": pre["metric"], "byol-a": pre["score"], "byol-a std": pre["score_std"],
+                     "random": rnd["score"], "random std": rnd["score_std"], "margin": pre["score"] - rnd["score"]})
+    # The average's spread: per probe seed, average over tasks; then std over seeds.
+    average = {"task": "average", "metric": "mean"}
+    for encoder in ("byol-a", "random"):
+        runs = long[long["encoder"] == encoder]["scores"].map(lambda s: [float(v) for v in str(s).split(";")])
+        per_seed = np.mean(np.stack(runs.tolist()), axis=0)
+        average[encoder] = float(per_seed.mean())
+        average[f"{encoder} std"] = float(per_seed.std())
+    average["margin"] = average["byol-a"] - average["random"]
+    rows.append(average)
+    return pd.DataFrame(rows)
+
+
+def _pm(table):
+    shown = pd.DataFrame({"task": table["task"], "metric": table["metric"]})
+    for encoder in ("byol-a", "random"):
+        shown[encoder] = [f"{m:.4f} ± {s:.4f}" for m, s in zip(table[encoder], table[f"{encoder} std"])]
+    shown["margin"] = table["margin"]
+    return shown
+
+
+def run(benchmark=None, *, output="results/quality", build_size="small", epochs=100, minutes=25.0, feature_d=512,
+        batch_size=64, pool_clips=None, probe_runs=5, probe_epochs=200, max_seconds=None, seed=0, verbose=2):
+    import keras
+    import tensorflow as tf
+
+    from keras_audio_ssl.encoders import AudioNTT2020
+    from keras_audio_ssl.encoders import build_embedding_model
+    from keras_audio_ssl.encoders import load_embedding_model
+    from keras_audio_ssl.evaluation import load_tasks
+    from keras_audio_ssl.evaluation import results_frame
+    from keras_audio_ssl.evaluation import run_task
+    from keras_audio_ssl.evaluation import to_markdown
+    from keras_audio_ssl.recipes import byola
+
+    tf.get_logger().setLevel("ERROR")  # every probe compiles a few small functions
+    if benchmark is None:
+        benchmark = os.path.join(tempfile.mkdtemp(prefix="offline_benchmark_"), "bench")
+    _ensure_benchmark(benchmark, build_size, seed)
+    tasks = load_tasks(benchmark)
+    pool = _pool_paths(benchmark, pool_clips, seed)
+    run_dir = os.path.join(output, "byola_run")
+
+    print(f"[quality] pretraining BYOL-A d={feature_d} on {len(pool)} pool clips: <= {epochs} epochs, "
+          f"<= {minutes} min, batch {min(batch_size, len(pool))}", flush=True)
+    budget = _TimeBudget(minutes)
+    started = time.time()
+    _, history = byola.fit(pool, output_dir=run_dir, feature_d=feature_d, epochs=epochs,
+                           batch_size=min(batch_size, len(pool)), seed=seed, callbacks=[budget], verbose=verbose,
+                           norm_stats_samples=min(10000, len(pool)))
+    pretrain_minutes = (time.time() - started) / 60
+    epochs_done = len(history.history.get("loss", []))
+
+    pretrained = load_embedding_model(run_dir)
+    with open(os.path.join(run_dir, "normalization.json")) as f:
+        stats = json.load(f)
+    keras.utils.set_random_seed(seed + 1)
+    random_model = build_embedding_model(AudioNTT2020(feature_d=feature_d), mean=stats["mean"], std=stats["std"])
+
+    rows = []
+    for task in tasks:
+        for name, model in (("byol-a", pretrained), ("random", random_model)):
+            started_probe = time.time()
+            (result,) = run_task(model, task, protocols=("linear",), runs=probe_runs, seed=seed,
+                                 normalize_with="downstream", max_seconds=max_seconds, epochs=probe_epochs)
+            result["encoder"] = name
+            rows.append(result)
+            print(f"[quality] {task.name:14s} {name:7s} {result['metric']} {result['score']:.4f} "
+                  f"± {result['score_std']:.4f} ({time.time() - started_probe:.0f} s)", flush=True)
+    long = results_frame(rows)
+    table = _summary_table(long)
+    budget_line = (f"Budget: BYOL-A AudioNTT2020 d={feature_d}, {len(pool)} pool clips, {epochs_done} epochs "
+                   f"(cap {epochs}), {pretrain_minutes:.1f} min pretraining, batch {min(batch_size, len(pool))}; "
+                   f"linear probe x {probe_runs} seeds (mean ± std), downstream-train normalisation.")
+    os.makedirs(output, exist_ok=True)
+    long.to_csv(os.path.join(output, "quality.csv"), index=False)
+    table.to_csv(os.path.join(output, "quality_summary.csv"), index=False)
+    markdown = to_markdown(_pm(table))
+    with open(os.path.join(output, "quality.md"), "w") as f:
+        f.write(f"# Quality: BYOL-A vs random encoder on {benchmark}\n\n{budget_line}\n\n{markdown}\n")
+    print("\n" + budget_line + "\n\n" + markdown, flush=True)
+    return {"table": table, "long": long, "epochs": epochs_done, "minutes": pretrain_minutes, "pool_clips": len(pool)}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--benchmark", default=None, help="offline benchmark folder (built there if empty)")
+    parser.add_argument("--build-size", choices=("tiny", "small", "full"), default="small")
+    parser.add_argument("--output", default="results/quality")
+    parser.add_argument("--epochs", type=int, default=100, help="maximum pretraining epochs")
+    parser.add_argument("--minutes", type=float, default=25.0, help="pretraining time budget")
+    parser.add_argument("--feature-d", type=int, default=512)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--pool-clips", type=int, default=None, help="use at most this many pool clips")
+    parser.add_argument("--probe-runs", type=int, default=5, help="linear-probe seeds per task")
+    parser.add_argument("--probe-epochs", type=int, default=200)
+    parser.add_argument("--max-seconds", type=float, default=None, help="centre-crop longer clips when embedding")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true", help="CI size: tiny benchmark, 1 epoch, d=32, 2 probe seeds")
+    args = parser.parse_args(argv)
+    settings = dict(build_size=args.build_size, epochs=args.epochs, minutes=args.minutes, feature_d=args.feature_d,
+                    batch_size=args.batch_size, pool_clips=args.pool_clips, probe_runs=args.probe_runs,
+                    probe_epochs=args.probe_epochs, max_seconds=args.max_seconds)
+    if args.quick:
+        settings.update(QUICK)
+    run(args.benchmark, output=args.output, seed=args.seed, verbose=0 if args.quick else 2, **settings)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

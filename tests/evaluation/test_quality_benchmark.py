@@ -1,0 +1,26 @@
+import os
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+offline_benchmark = pytest.importorskip("keras_audio_ssl.offline_benchmark")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@pytest.mark.large
+def test_quality_benchmark_quick(tmp_path):
+    missing = offline_benchmark.missing_by_task(list(offline_benchmark.TASKS))
+    if missing:
+        pytest.skip("offline benchmark needs Debian packages that are not installed: "
+                    + ", ".join(sorted({p for ps in missing.values() for p in ps})))
+    out = tmp_path / "quality"
+    subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "quality.py"), "--quick",
+                    "--benchmark", str(tmp_path / "bench"), "--output", str(out)], check=True, cwd=ROOT)
+    long = pd.read_csv(out / "quality.csv")
+    assert set(long["encoder"]) == {"byol-a", "random"}
+    summary = pd.read_csv(out / "quality_summary.csv")
+    assert summary["task"].iloc[-1] == "average"
+    assert summary[["byol-a", "random"]].apply(lambda c: c.between(0, 1)).all().all()
+    assert "Budget:" in (out / "quality.md").read_text()
