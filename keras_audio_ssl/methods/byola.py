@@ -57,6 +57,8 @@ class BYOLA(keras.Model):
       mode and keeps its own moving statistics, as the official target did.
     - The memory bank receives the pre-normalized inputs once per step
       (after both views were mixed), gathered from all replicas.
+    - The model is built for one waveform length (the memory bank stores
+      `[memory_size, F, T, 1]` log-mels): train on fixed-length segments.
     - The loss is the sum of the two directions (paper: L + L~), averaged over
       the batch; under `tf.distribute` it is divided by the replica count
       before the gradient so the summed replica gradients are the mean.
@@ -306,7 +308,11 @@ class BYOLA(keras.Model):
 
     # --- inference ------------------------------------------------------
     def call(self, inputs, training=False):
-        """Online encoder embedding of a waveform `[B, N]` or log-mel `[B, F, T, 1]`."""
+        """Online encoder embedding `[B, d]`.
+
+        `inputs`: waveform `[B, N]`, or a raw (not yet pre-normalized) log-mel
+        `[B, F, T, 1]`; Pre-Normalization is applied to both.
+        """
         x = inputs
         if len(x.shape) == 2:
             x = self.front_end(x)
