@@ -6,6 +6,8 @@ the validation split), and the accuracy is averaged over repeated runs with diff
 seeds. UrbanSound8K (10 folds) and ESC-50 (5 folds) are evaluated leave-one-fold-out.
 """
 
+import collections
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -122,6 +124,20 @@ class _LinearTrainer:
         return epoch
 
 
+_TRAINERS = collections.OrderedDict()
+
+
+def _trainer(input_dim, n_out, multi_label, learning_rate):
+    """Reuses compiled trainers across calls (folds, encoders): tracing costs more than a probe."""
+    key = (int(input_dim), int(n_out), bool(multi_label), float(learning_rate))
+    if key not in _TRAINERS:
+        _TRAINERS[key] = _LinearTrainer(*key)
+        if len(_TRAINERS) > 8:
+            _TRAINERS.popitem(last=False)
+    _TRAINERS.move_to_end(key)
+    return _TRAINERS[key]
+
+
 def linear_probe(
     x_train,
     y_train,
@@ -225,7 +241,7 @@ def linear_probe(
 
     if monitor not in ("val_loss", "val_accuracy"):
         raise ValueError(f"`monitor` must be 'val_loss' or 'val_accuracy'. Received: monitor={monitor!r}")
-    trainer = _LinearTrainer(x_train.shape[1], n_out, multi_label, learning_rate)
+    trainer = _trainer(x_train.shape[1], n_out, multi_label, learning_rate)
     scores, epochs_trained = [], []
     for run in range(runs):
         n_epochs = trainer.fit(x_train, y_tr, x_valid, y_va, seed + run, epochs, patience, batch_size, monitor)

@@ -13,6 +13,9 @@ from keras_audio_ssl.evaluation.embeddings import embed_clips
 from keras_audio_ssl.evaluation.knn import knn_predict
 from keras_audio_ssl.evaluation.linear_probe import leave_one_fold_out
 from keras_audio_ssl.evaluation.linear_probe import linear_probe
+from keras_audio_ssl.evaluation.pitch_metrics import chroma_accuracy
+from keras_audio_ssl.evaluation.pitch_metrics import midi_to_hz
+from keras_audio_ssl.evaluation.pitch_metrics import pitch_accuracy
 from keras_audio_ssl.evaluation.results import results_frame
 
 PROTOCOLS = ("linear", "knn")
@@ -84,6 +87,19 @@ def _knn_folds(x, y, folds, k):
     return float(np.mean(scores))
 
 
+def _pitch_metrics(task, y_true, y_pred):
+    """CREPE's pitch/chroma accuracy for a pitch task whose classes are MIDI notes
+    (NSynth pitch, the offline benchmark's pitch task), from the last probe run."""
+    if task.multi_label or "pitch" not in task.name:
+        return {}
+    try:
+        midi = np.array([int(c) for c in task.classes])
+    except ValueError:
+        return {}
+    reference, estimate = midi_to_hz(midi[y_true]), midi_to_hz(midi[np.asarray(y_pred)])
+    return {"pitch_accuracy": pitch_accuracy(reference, estimate), "chroma_accuracy": chroma_accuracy(reference, estimate)}
+
+
 def run_task(embedding_model, task, *, protocols=("linear",), runs=3, seed=0, normalize_with="downstream",
              batch_size=32, k=200, max_seconds=None, sample_rate=16000, **probe_kwargs):
     """Embeds a task's clips once and runs each protocol on the embeddings.
@@ -123,6 +139,7 @@ def run_task(embedding_model, task, *, protocols=("linear",), runs=3, seed=0, no
         if protocol == "knn" and task.multi_label:
             continue  # Majority vote is single-label.
         started = time.perf_counter()
+        extra = {}
         if task.evaluation == "folds":
             folds = frame["fold"].to_numpy()
             n_train = n_test = len(frame)
@@ -139,8 +156,11 @@ def run_task(embedding_model, task, *, protocols=("linear",), runs=3, seed=0, no
                 valid = {"x_valid": x[va], "y_valid": y[va]} if va.any() else {}
                 result = linear_probe(x[tr], y[tr], x[te], y[te], runs=runs, seed=seed, **valid, **probe_kwargs)
             else:
-                score = accuracy(y[te], knn_predict(x[tr], y[tr], x[te], k=k))
-                result = {"metric": "accuracy", "score": score, "score_std": 0.0, "scores": [score]}
+                predictions = knn_predict(x[tr], y[tr], x[te], k=k)
+                score = accuracy(y[te], predictions)
+                result = {"metric": "accuracy", "score": score, "score_std": 0.0, "scores": [score],
+                          "predictions": predictions}
+            extra = _pitch_metrics(task, y[te], result["predictions"])
         results.append({
             "task": task.name,
             "protocol": protocol if protocol == "linear" else f"knn(k={k})",
@@ -156,6 +176,7 @@ def run_task(embedding_model, task, *, protocols=("linear",), runs=3, seed=0, no
             "embed_seconds": round(embed_seconds, 2),
             "probe_seconds": round(time.perf_counter() - started, 2),
             "scores": result["scores"],
+            **extra,
         })
     return results
 

@@ -40,6 +40,14 @@ def test_runs_use_different_seeds_and_validation_is_used(rng):
     assert all(e <= 40 for e in result["epochs_trained"])
 
 
+def test_same_seed_same_result(rng):
+    x, y = _clusters(rng, 200, spread=3.0)
+    first = linear_probe(x[:150], y[:150], x[150:], y[150:], runs=2, seed=5, epochs=30, batch_size=32)
+    second = linear_probe(x[:150], y[:150], x[150:], y[150:], runs=2, seed=5, epochs=30, batch_size=32)
+    assert first["accuracies"] == second["accuracies"]
+    assert first["epochs_trained"] == second["epochs_trained"]
+
+
 def test_early_stopping_stops_when_validation_stops_improving(rng):
     # Validation labels are noise: validation loss stops improving almost at once.
     x, y = _clusters(rng, 300)
