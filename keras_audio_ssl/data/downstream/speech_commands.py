@@ -7,7 +7,6 @@ in neither list are training files.
 
 import os
 
-import numpy as np
 import pandas as pd
 
 from keras_audio_ssl.data.downstream.dataset import DownstreamDataset
@@ -24,7 +23,7 @@ def _read_list(path):
         return {line.strip().replace("\\", "/") for line in f if line.strip()}
 
 
-def _silence_rows(root, sample_rate, slice_seconds):
+def _silence_rows(root, slice_seconds):
     """1 s slices of the background-noise files; each file's time line is cut 80/10/10
     into train/valid/test so a noise segment never appears in two splits."""
     import soundfile as sf
@@ -83,7 +82,7 @@ def speech_commands_v2(root, *, variant="35", silence_seconds=1.0):
     if not rows:
         raise ValueError(f"No word folders with WAV files under {root}. Received: root={root}")
     if variant == "12":
-        rows += _silence_rows(root, 16000, silence_seconds)
+        rows += _silence_rows(root, silence_seconds)
     frame = pd.DataFrame(rows)
     classes = sorted(frame["label"].unique().tolist())
     name = "spcv2" if variant == "35" else "spcv2_12"
