@@ -1,0 +1,120 @@
+"""Builds the tiny offline benchmark once and checks what the benchmark promises."""
+
+import hashlib
+import json
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+
+from keras_audio_ssl.offline_benchmark import TASKS
+from keras_audio_ssl.offline_benchmark import build_offline_benchmark
+from keras_audio_ssl.offline_benchmark import missing_by_task
+from keras_audio_ssl.offline_benchmark.requirements import format_missing_message
+
+LABELLED = ["instrument", "pitch", "keywords", "language", "environmental"]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    missing = missing_by_task(TASKS)
+    if missing:
+        pytest.skip(format_missing_message(missing))
+    out = tmp_path_factory.mktemp("offline_benchmark")
+    build_offline_benchmark(str(out), size="tiny", workers=2, seed=0, verbose=False)
+    return out
+
+
+def _manifest(root, task):
+    return pd.read_csv(os.path.join(root, f"{task}.csv"))
+
+
+def test_benchmark_json_describes_every_manifest(tiny):
+    with open(tiny / "benchmark.json") as f:
+        description = json.load(f)
+    assert set(description["tasks"]) == set(LABELLED + ["pretrain_pool"])
+    for task, info in description["tasks"].items():
+        df = _manifest(tiny, task)
+        assert info["manifest"] == f"{task}.csv"
+        assert sum(info["counts"].values()) == len(df)
+        if task != "pretrain_pool":
+            assert info["num_classes"] == df["label"].nunique()
+    assert description["tasks"]["instrument"]["num_classes"] == 11
+    assert description["tasks"]["language"]["num_classes"] >= 5
+    readme = (tiny / "README.md").read_text()
+    assert "fluid-soundfont-gm" in readme and "License" not in readme.split("## Sources")[0]
+
+
+def test_manifests_point_to_16k_mono_pcm16_files(tiny):
+    for task in LABELLED + ["pretrain_pool"]:
+        df = _manifest(tiny, task)
+        assert list(df.columns[:3]) == ["path", "label", "split"], task
+        assert len(df) > 0, task
+        for rel in df["path"]:
+            path = tiny / rel
+            assert path.exists(), f"{task}: {rel}"
+            info = sf.info(str(path))
+            assert (info.samplerate, info.channels, info.subtype) == (16000, 1, "PCM_16"), rel
+
+
+def test_every_class_has_train_and_test_examples(tiny):
+    for task in LABELLED:
+        df = _manifest(tiny, task)
+        splits = df.groupby("label")["split"].agg(set)
+        lacking = splits[splits.apply(lambda s: s != {"train", "test"})]
+        assert lacking.empty, f"{task}: classes without both splits: {dict(lacking)}"
+
+
+def test_splits_are_disjoint_by_voice_soundfont_and_group(tiny):
+    for task in LABELLED:
+        df = _manifest(tiny, task)
+        train, test = set(df[df.split == "train"]["group"]), set(df[df.split == "test"]["group"])
+        assert train and test and not train & test, task
+    assert set(_manifest(tiny, "instrument")["group"]) == {"fluidr3", "musescore"}
+    env = _manifest(tiny, "environmental")
+    # A recording group lives in one fold only, and fold 0 is exactly the test split.
+    assert (env.groupby("group")["fold"].nunique() == 1).all()
+    assert ((env["fold"] == 0) == (env["split"] == "test")).all()
+    # Keyword background noise: test noise files are never used in training.
+    kw = pd.read_csv(tiny / "provenance" / "keywords.csv")
+    assert not set(kw[kw.split == "train"]["noise"]) & set(kw[kw.split == "test"]["noise"])
+
+
+def _sha1(path):
+    return hashlib.sha1(open(path, "rb").read()).hexdigest()
+
+
+def test_pretrain_pool_is_disjoint_from_every_test_set(tiny):
+    pool = pd.read_csv(tiny / "provenance" / "pretrain_pool.csv")
+    pool_sources = set(pool["source"]) | set(pool["source_sha1"])
+    for task in LABELLED:
+        prov = pd.read_csv(tiny / "provenance" / f"{task}.csv")
+        used = set(prov["source"])
+        if "source_sha1" in prov:
+            used |= set(prov["source_sha1"])
+        if "noise" in prov:
+            used |= set(prov["noise"])
+        assert not pool_sources & used, task
+    # And no pool clip's audio equals a labelled clip's audio.
+    pool_hashes = {_sha1(tiny / p) for p in pool["path"]}
+    for task in LABELLED:
+        assert not pool_hashes & {_sha1(tiny / p) for p in _manifest(tiny, task)["path"]}, task
+
+
+def test_clips_are_neither_silent_nor_clipped(tiny):
+    for task in LABELLED + ["pretrain_pool"]:
+        for rel in _manifest(tiny, task)["path"]:
+            x, _ = sf.read(str(tiny / rel), dtype="float32")
+            rms = float(np.sqrt(np.mean(x.astype(np.float64) ** 2)))
+            assert rms > 1e-3, f"silent clip {rel} (rms={rms})"
+            assert np.abs(x).max() < 0.999, f"clipped clip {rel}"
+
+
+def test_classes_are_balanced_enough_to_probe(tiny):
+    kw = _manifest(tiny, "keywords")
+    assert kw["label"].value_counts().min() >= 3
+    assert set(kw["label"]) >= {"yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go"}
+    inst = _manifest(tiny, "instrument")
+    assert inst["label"].value_counts().min() >= 2
