@@ -1,13 +1,14 @@
-"""Unlabeled pretraining pool: real speech (KTuberling's spoken words in many
-languages) and real music (X-Moto and Extreme Tux Racer soundtracks cut into
-4 s segments). None of these packages feeds a labelled task."""
+"""Unlabeled pretraining pool: real speech (KTuberling's spoken words and
+KLettres' spoken letters and syllables, both in many languages) and real music
+(X-Moto and Extreme Tux Racer soundtracks cut into 4 s segments). None of these
+packages feeds a labelled task."""
 
 import glob
 import os
 
 from keras_audio_ssl.offline_benchmark import clip_io
 
-SPEECH_GLOB = "/usr/share/ktuberling/sounds/*/*.ogg"
+SPEECH_GLOBS = ["/usr/share/ktuberling/sounds/*/*.ogg", "/usr/share/klettres/*/*/*.ogg"]
 MUSIC_GLOBS = ["/usr/share/games/xmoto/Textures/Musics/*.ogg", "/usr/share/games/etr/music/*.ogg"]
 SEGMENT_S = 4.0
 SPEECH_BATCH = 100
@@ -15,7 +16,7 @@ SPEECH_BATCH = 100
 
 def plan_jobs(size, seed):
     rng = clip_io.job_rng(seed, "pool")
-    speech = sorted(glob.glob(SPEECH_GLOB))
+    speech = sorted(f for g in SPEECH_GLOBS for f in glob.glob(g))
     music = sorted(f for g in MUSIC_GLOBS for f in glob.glob(g))
     n_speech = {"tiny": 16, "small": 400, "full": None}[size]
     max_segments = {"tiny": 1, "small": 12, "full": None}[size]
@@ -34,16 +35,18 @@ def _row(rel, source, digest, kind):
 def run_speech_job(out_dir, sources):
     rows = []
     for source in sources:
-        lang = os.path.basename(os.path.dirname(source))
-        stem = os.path.splitext(os.path.basename(source))[0]
-        rel = f"audio/pretrain_pool/speech/{lang}_{stem}.wav"
+        package = "klettres" if "/klettres/" in source else "ktuberling"
+        # .../<lang>/<word>.ogg or .../<lang>/<alpha|syllab>/<letter>.ogg
+        parts = os.path.splitext(source)[0].split(os.sep)
+        name = "_".join(parts[parts.index(package) + (2 if package == "ktuberling" else 1):])
+        rel = f"audio/pretrain_pool/speech/{package}_{name}.wav"
         dest = os.path.join(out_dir, rel)
         if not os.path.exists(dest):
             audio = clip_io.trim_silence(clip_io.read_audio(source))
             if len(audio) < 0.2 * clip_io.SAMPLE_RATE or clip_io.is_silent(audio):
                 continue
             clip_io.write_clip(dest, audio[: int(2 * SEGMENT_S * clip_io.SAMPLE_RATE)])
-        rows.append(_row(rel, source, clip_io.sha1_of_file(source), "ktuberling-speech"))
+        rows.append(_row(rel, source, clip_io.sha1_of_file(source), f"{package}-speech"))
     return rows
 
 

@@ -15,6 +15,7 @@ SOURCES = {
     "wesnoth-1.16-data": "unit/weapon sound effects: environmental; ambient loops: keyword background noise",
     "minetest-data": "game sound effects: environmental",
     "ktuberling-data": "spoken words in many languages: pretraining pool (speech)",
+    "klettres-data": "spoken letters and syllables in many languages: pretraining pool (speech)",
     "xmoto-data": "soundtrack: pretraining pool (music)",
     "extremetuxracer-data": "soundtrack: pretraining pool (music)",
 }
@@ -45,8 +46,8 @@ tasks. Generation: {wall} s wall, {cpu} CPU-s with {workers} workers.
   key = package + file stem without take numbers and outcome words (hit, die, miss,
   big, small, ...): `orc-hit-1`, `orc-die-2`, `orc-small-hit-3` are group `wesnoth:orc`;
   byte-identical files share a group. Groups never straddle folds.
-- **pretrain_pool**: unlabeled KTuberling spoken words (many languages) and X-Moto /
-  Extreme Tux Racer music in 4 s segments; no package that feeds a labelled task feeds
+- **pretrain_pool**: unlabeled real speech (KTuberling spoken words and KLettres spoken
+  letters/syllables, many languages) and X-Moto / Extreme Tux Racer music in 4 s segments; no package that feeds a labelled task feeds
   the pool, and the builder asserts it by source path and SHA-1.
 
 ## Sources and licences

@@ -27,6 +27,7 @@ TASK_REQUIREMENTS = {
     ],
     "pretrain_pool": [
         ("file", "/usr/share/ktuberling/sounds/*/*.ogg", "ktuberling-data"),
+        ("file", "/usr/share/klettres/*/*/*.ogg", "klettres-data"),
         ("file", "/usr/share/games/xmoto/Textures/Musics/*.ogg", "xmoto-data"),
         ("file", "/usr/share/games/etr/music/*.ogg", "extremetuxracer-data"),
     ],
