@@ -118,3 +118,19 @@ def test_classes_are_balanced_enough_to_probe(tiny):
     assert set(kw["label"]) >= {"yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go"}
     inst = _manifest(tiny, "instrument")
     assert inst["label"].value_counts().min() >= 2
+
+
+def test_rendered_notes_sound_at_the_labelled_pitch(tiny):
+    """The pitch label is the note fluidsynth played: pYIN's median f0 on the
+    sustained part agrees within half a semitone (families without organ-style
+    sub-octave stops, where f0 trackers legitimately jump an octave)."""
+    import librosa
+
+    pitch = _manifest(tiny, "pitch")
+    family = _manifest(tiny, "instrument").set_index("path")["label"]
+    pitch = pitch[family.loc[pitch["path"]].isin(["flute", "reed", "string"]).values]
+    assert len(pitch) >= 12
+    for rel, midi in zip(pitch["path"][::2], pitch["label"][::2]):
+        x, sr = sf.read(str(tiny / rel), dtype="float32")
+        f0, _, _ = librosa.pyin(x[1600:12800], fmin=60, fmax=2100, sr=sr, frame_length=2048)
+        assert abs(librosa.hz_to_midi(np.nanmedian(f0)) - midi) < 0.5, rel
