@@ -17,6 +17,10 @@ from keras_audio_ssl.offline_benchmark import requirements
 from keras_audio_ssl.offline_benchmark import speech
 
 SIZES = ("tiny", "small", "full")
+# Forked workers inherit the already imported modules. Spawned ones would re-import
+# `keras_audio_ssl`, whose package __init__ imports TensorFlow: seconds and hundreds
+# of MB per worker for code that never touches TensorFlow.
+_START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
 MANIFEST_COLUMNS = ["path", "label", "split", "fold", "group"]
 
 _PLANNERS = {
@@ -120,7 +124,7 @@ def build_offline_benchmark(output, size="small", workers=2, seed=0, tasks=None,
     if workers == 1:
         results = map(_run, jobs)
     else:
-        pool = multiprocessing.get_context("spawn").Pool(workers)
+        pool = multiprocessing.get_context(_START_METHOD).Pool(workers)
         results = pool.imap_unordered(_run, jobs)
     for i, (kind, job_rows) in enumerate(results):
         task = "pretrain_pool" if kind.startswith("pool_") else kind

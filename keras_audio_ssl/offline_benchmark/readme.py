@@ -1,23 +1,30 @@
 """README written next to the benchmark, with the licence of every source package."""
 
 import os
-import re
 
-# package -> what the benchmark takes from it
+# package -> (what the benchmark takes from it, licence of that part as stated in
+# /usr/share/doc/<package>/copyright, read by hand for Debian 12 "bookworm").
 SOURCES = {
-    "fluidsynth": "renders the instrument notes (program, not data)",
-    "fluid-soundfont-gm": "FluidR3_GM.sf2: instrument/pitch training split",
-    "musescore-general-soundfont-small": "MuseScore_General.sf3: instrument/pitch test split",
-    "espeak-ng-data": "espeak-ng voices and variants: keywords, language",
-    "flite": "flite voices kal, kal16, awb, rms, slt: keywords",
-    "festival": "festival speech synthesizer: keywords",
-    "festvox-kallpc16k": "festival voice kal_diphone: keywords",
-    "wesnoth-1.16-data": "unit/weapon sound effects: environmental; ambient loops: keyword background noise",
-    "minetest-data": "game sound effects: environmental",
-    "ktuberling-data": "spoken words in many languages: pretraining pool (speech)",
-    "klettres-data": "spoken letters and syllables in many languages: pretraining pool (speech)",
-    "xmoto-data": "soundtrack: pretraining pool (music)",
-    "extremetuxracer-data": "soundtrack: pretraining pool (music)",
+    "fluidsynth": ("renders the instrument notes (a program; no data taken)", "LGPL-2.1+"),
+    "fluid-soundfont-gm": ("FluidR3_GM.sf2: instrument/pitch training split",
+                           "MIT (Frank Wen: \"I hereby release Fluid under the MIT license\")"),
+    "musescore-general-soundfont-small": ("MuseScore_General.sf3: instrument/pitch test split",
+                                          "MIT, parts public domain or CC0"),
+    "espeak-ng-data": ("espeak-ng voices and variants: keywords, language", "GPL-3+"),
+    "flite": ("flite voices kal, kal16, awb, rms, slt: keywords",
+              "BSD-style permissive licence of CMU / Edinburgh (\"free software\")"),
+    "festival": ("festival speech synthesizer: keywords", "BSD-style permissive licence (Edinburgh)"),
+    "festvox-kallpc16k": ("festival voice kal_diphone: keywords",
+                          "permissive (Black and Lenzo 1998: use, copy, modify, distribute)"),
+    "wesnoth-1.16-data": ("unit/weapon sound effects: environmental; ambient loops: keyword noise",
+                          "GPL-2+"),
+    "minetest-data": ("game sound effects: environmental",
+                      "CC-BY-SA-3.0; doors, tnt and some other sounds CC0-1.0"),
+    "ktuberling-data": ("spoken words in many languages: pretraining pool (speech)", "GPL-2+"),
+    "klettres-data": ("spoken letters and syllables in many languages: pretraining pool (speech)",
+                      "GPL-2+"),
+    "xmoto-data": ("soundtrack: pretraining pool (music)", "GPL-2+"),
+    "extremetuxracer-data": ("soundtrack: pretraining pool (music)", "GPL-2+"),
 }
 
 TEMPLATE = """# Offline audio benchmark
@@ -52,10 +59,10 @@ tasks. Generation: {wall} s wall, {cpu} CPU-s with {workers} workers.
 
 ## Sources and licences
 
-From each package's `/usr/share/doc/<package>/copyright`:
+Licence of the part used, as its Debian copyright file states it:
 
-| package | used for | licences named in its copyright file |
-| --- | --- | --- |
+| package | used for | licence | copyright file |
+| --- | --- | --- | --- |
 {licences}
 
 The clips are derived works of these sources and keep their licences; use them for
@@ -63,22 +70,10 @@ research evaluation and keep this README with them.
 """
 
 
-def licences_of(package):
+def copyright_file(package):
+    """The package's copyright file, or a note that it is not installed."""
     path = f"/usr/share/doc/{package}/copyright"
-    if not os.path.exists(path):
-        return "(copyright file not found)"
-    with open(path, encoding="utf-8", errors="replace") as f:
-        text = f.read()
-    names = []
-    for name in re.findall(r"^License:[ \t]*(\S.*)$", text, flags=re.M):
-        name = name.strip()
-        if name and name not in names:
-            names.append(name)
-    if names:
-        return ", ".join(names)
-    # Copyright files without machine-readable fields: name the licence they cite.
-    cited = re.findall(r"(GPL-?\d|LGPL-?\d|BSD|MIT|public domain|Creative Commons[^.\n]*)", text, flags=re.I)
-    return ", ".join(dict.fromkeys(c.strip() for c in cited)) or "see copyright file"
+    return f"`{path}`" if os.path.exists(path) else "(not installed: copyright file not found)"
 
 
 def render(description):
@@ -88,7 +83,8 @@ def render(description):
         rows.append(f"| {task} | {info['type']} | {info.get('num_classes', '-')} | "
                     f"{counts.get('train', counts.get('pretrain', 0))} | {counts.get('test', 0)} | "
                     f"{info['split_rule']} |")
-    licences = "\n".join(f"| {p} | {use} | {licences_of(p)} |" for p, use in SOURCES.items())
+    licences = "\n".join(f"| {p} | {use} | {licence} | {copyright_file(p)} |"
+                         for p, (use, licence) in SOURCES.items())
     languages = description["tasks"].get("language", {}).get("classes", [])
     gen = description["generation"]
     return TEMPLATE.format(size=description["size"], seed=description["seed"], wall=gen["wall_seconds"],
