@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One-shot set-up on a fresh Debian machine: system packages, a virtual environment
 # in .venv and the project with its test extras. Safe to run again (it skips what is done).
-#   KAS_SKIP_APT=1  skip apt-get (no root, or packages already there)
+#   KAS_SKIP_APT=1   skip apt-get (no root, or packages already there)
+#   KAS_WITH_TORCH=1 also install PyTorch (CPU) for tools/convert_byola_torch.py and its tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,5 +35,10 @@ if ! .venv/bin/python -c "import keras_audio_ssl, pytest, librosa" >/dev/null 2>
   echo "[setup] pip install -e '.[dev]' (TensorFlow is large: a few minutes the first time)"
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e '.[dev]'
+fi
+if [[ "${KAS_WITH_TORCH:-0}" == "1" ]] && ! .venv/bin/python -c "import torch" >/dev/null 2>&1; then
+  # Pinned: an unpinned torch resolves to a multi-GB CUDA build; 2.13.0 has a CPU wheel here.
+  echo "[setup] pip install torch==2.13.0 (CPU)"
+  .venv/bin/python -m pip install -q torch==2.13.0
 fi
 echo "[setup] ready: $(.venv/bin/python -c 'import tensorflow as tf, keras; print("tensorflow", tf.__version__, "keras", keras.__version__)' 2>/dev/null)"
