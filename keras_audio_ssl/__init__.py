@@ -6,24 +6,51 @@ Entry points:
 - `keras_audio_ssl.evaluation.linear_probe(...)` and `python -m keras_audio_ssl.evaluation`.
 - `keras_audio_ssl.export.export_savedmodel(...)` / `export_tflite(...)`, and the
   `tools/export_*.py` command lines.
+
+Subpackages and the names below load on first use, so tools that need no
+TensorFlow (the offline-benchmark builder, its worker processes) do not pay its
+import.
 """
+
+import importlib
 
 __version__ = "0.1.0"
 
-from keras_audio_ssl import audio
-from keras_audio_ssl import augment
-from keras_audio_ssl import data
-from keras_audio_ssl import encoders
-from keras_audio_ssl import evaluation
-from keras_audio_ssl import export
-from keras_audio_ssl import heads
-from keras_audio_ssl import losses
-from keras_audio_ssl import methods
-from keras_audio_ssl import recipes
-from keras_audio_ssl.audio import LogMelSpectrogram
-from keras_audio_ssl.audio import load_audio
-from keras_audio_ssl.encoders import AudioNTT2020
-from keras_audio_ssl.encoders import AudioNTT2022
-from keras_audio_ssl.encoders import build_embedding_model
-from keras_audio_ssl.encoders import load_embedding_model
-from keras_audio_ssl.methods import BYOLA
+_SUBPACKAGES = (
+    "audio",
+    "augment",
+    "data",
+    "encoders",
+    "evaluation",
+    "export",
+    "heads",
+    "losses",
+    "methods",
+    "offline_benchmark",
+    "recipes",
+    "synthetic",
+)
+_NAMES = {
+    "LogMelSpectrogram": "audio",
+    "load_audio": "audio",
+    "AudioNTT2020": "encoders",
+    "AudioNTT2022": "encoders",
+    "build_embedding_model": "encoders",
+    "load_embedding_model": "encoders",
+    "BYOLA": "methods",
+}
+
+__all__ = list(_SUBPACKAGES) + list(_NAMES)
+
+
+def __getattr__(name):
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name in _NAMES:
+        module = importlib.import_module(f"{__name__}.{_NAMES[name]}")
+        return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)
