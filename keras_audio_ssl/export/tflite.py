@@ -5,6 +5,13 @@ Converted from a fixed-shape Keras model with `TFLiteConverter.from_keras_model`
 TF 2.21). The log-mel front end becomes builtin ops (MirrorPad, RFFT2D, ...), so
 no Flex delegate is needed.
 
+Speed (1-s clip, d=512, 1 thread, LiteRT with its default XNNPACK delegate):
+the encoder's convolutions take ~1.7 ms and already run near this CPU's
+float32 peak (~100 GFLOP/s, BatchNorm folded into CONV_2D, ReLU fused); the
+front end took ~1.4 ms, now ~0.8 ms: framing by slices instead of a GATHER
+(`LogMelSpectrogram`) and `packed_power_spectrum` below, which the export
+swaps in for the layer's `rfft` (the Keras model itself is unchanged).
+
 Quantization:
 - `"none"`: float32.
 - `"float16"`: float16 weights, float32 compute (the converter's float16 mode).
