@@ -4,6 +4,8 @@ import keras
 from keras import layers
 from keras import ops
 
+from keras_audio_ssl.encoders.fused_batch_norm import FusedBatchNormalization
+
 # PyTorch BatchNorm: eps 1e-5, running = (1 - 0.1) * running + 0.1 * batch.
 # Keras: moving = momentum * moving + (1 - momentum) * batch, so momentum 0.9.
 _BN_EPSILON = 1e-5
@@ -12,7 +14,7 @@ _BN_MOMENTUM = 0.9
 
 def _conv_block(x, filters, synchronized_batch_norm, name):
     x = layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv")(x)
-    x = layers.BatchNormalization(
+    x = FusedBatchNormalization(
         epsilon=_BN_EPSILON,
         momentum=_BN_MOMENTUM,
         synchronized=synchronized_batch_norm,

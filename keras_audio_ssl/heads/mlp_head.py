@@ -3,6 +3,8 @@
 import keras
 from keras import layers
 
+from keras_audio_ssl.encoders.fused_batch_norm import FusedBatchNormalization
+
 
 @keras.saving.register_keras_serializable(package="keras_audio_ssl")
 class MLPHead(layers.Layer):
@@ -36,7 +38,7 @@ class MLPHead(layers.Layer):
         self.output_dim = output_dim
         self.synchronized_batch_norm = synchronized_batch_norm
         self.hidden = layers.Dense(hidden_dim, name="hidden")
-        self.batch_norm = layers.BatchNormalization(
+        self.batch_norm = FusedBatchNormalization(
             epsilon=1e-5,
             momentum=0.9,
             synchronized=synchronized_batch_norm,
