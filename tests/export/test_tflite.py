@@ -96,3 +96,16 @@ def test_tool_end_to_end_on_fit_run_dir(fit_run_dir, speech_and_music, tmp_path)
 
     int8 = export_tflite(fit_run_dir, tmp_path / "int8.tflite", quantize="int8", clip_seconds=0.5, max_calibration_clips=16)
     assert np.min(cosine(run_tflite(int8, clips), expected)) >= 0.99
+
+
+@pytest.mark.parametrize("num_frames", [1, 7, 8])
+def test_packed_power_spectrum_matches_numpy(num_frames, rng):
+    from keras_audio_ssl.export.tflite import packed_power_spectrum
+
+    frames = rng.standard_normal((2, num_frames, 64)).astype(np.float32)
+    frames[1] *= np.linspace(0.1, 3.0, num_frames, dtype=np.float32)[:, None]  # frames of different loudness
+    got = np.asarray(packed_power_spectrum(frames))
+    expected = np.abs(np.fft.rfft(frames.astype(np.float64), axis=-1)) ** 2
+    assert got.shape == expected.shape
+    # float32 round-off, relative to the loudest bin among the frames mixed in one 2-D FFT.
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-5 * expected.max())
