@@ -1,6 +1,9 @@
 """BYOL-A throughput: input pipeline, on-device augmentation, training step, end to end.
 
-    python benchmarks/throughput.py [--jit-compile on|off|both] [--quick]
+    python benchmarks/throughput.py [--jit-compile on|off|both] [--quick] [--threads N]
+
+Single-core figures (comparable while other work runs on the other core):
+    taskset -c 0 python benchmarks/throughput.py --threads 1
 
 Measures, in one run on this machine:
   GEMM   float32 tf.matmul of large square matrices, best of several (GFLOP/s "peak")
@@ -12,7 +15,10 @@ Measures, in one run on this machine:
          Adam, EMA update
   (d)    end to end: `BYOLA.train_step` on raw waveform batches (augmentation included)
 for d = 512 and 2048, B = 64 and 256, and the step's fraction of the GEMM peak using
-the issue's cost model: 1.35 GFLOP per clip at d=512, 2.36 at d=2048.
+the issue's cost model: 1.35 GFLOP per clip at d=512, 2.36 at d=2048:
+fraction = clips/s x GFLOP/clip / (GEMM GFLOP/s), GEMM and step timed in the same
+process with the same thread settings. The GEMM figure is the best of several
+runs while the step rates are means over steps, so the fraction errs low.
 
 Targets (issue 3, 2-core CPU): (c) >= 60 % of peak at d=512, B=64; (d) >= 50 %;
 (a) >= 5x the training step's clips/s.
@@ -160,15 +166,23 @@ def _tfrecord_source(paths, folder):
     return os.path.join(folder, "shards", "*.tfrecord*")
 
 
-def run(*, quick=False, jit_modes=(False,), feature_ds=(512, 2048), batch_sizes=(64, 256)):
+def run(*, quick=False, jit_modes=(False,), feature_ds=(512, 2048), batch_sizes=(64, 256), threads=None):
     import tensorflow as tf
+
+    if threads:
+        # Before any op runs; GEMM and step then share the same thread pool size.
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
 
     if quick:
         feature_ds, batch_sizes = (512,), (8,)
     gemm_n = 1024 if quick else 4096
     gemm = gemm_gflops(gemm_n, repeats=3 if quick else 5)
     device = "GPU" if tf.config.list_logical_devices("GPU") else f"CPU ({os.cpu_count()} logical cores)"
-    print(f"Device: {device}; TensorFlow {tf.__version__}")
+    pools = f"TF threads intra={tf.config.threading.get_intra_op_parallelism_threads() or 'default'}, " \
+        f"inter={tf.config.threading.get_inter_op_parallelism_threads() or 'default'}"
+    affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    print(f"Device: {device}; TensorFlow {tf.__version__}; {pools}; process may use {affinity} core(s)")
     print(f"float32 GEMM peak (tf.matmul {gemm_n}x{gemm_n}, best of several): {gemm:.1f} GFLOP/s\n")
 
     tmp = tempfile.mkdtemp(prefix="byola_bench_")
@@ -243,9 +257,12 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test (< 60 s)")
     parser.add_argument("--feature-d", type=int, nargs="+", default=[512, 2048], choices=[512, 2048])
     parser.add_argument("--batch-size", type=int, nargs="+", default=[64, 256])
+    parser.add_argument("--threads", type=int, default=None,
+                        help="TF intra/inter-op threads for GEMM and steps alike (default: TF's)")
     args = parser.parse_args(argv)
     jit_modes = {"on": (True,), "off": (False,), "both": (False, True)}[args.jit_compile]
-    run(quick=args.quick, jit_modes=jit_modes, feature_ds=tuple(args.feature_d), batch_sizes=tuple(args.batch_size))
+    run(quick=args.quick, jit_modes=jit_modes, feature_ds=tuple(args.feature_d), batch_sizes=tuple(args.batch_size),
+        threads=args.threads)
     return 0
 
 
