@@ -239,12 +239,25 @@ def run(*, quick=False, jit_modes=(False,), feature_ds=(512, 2048), batch_sizes=
 
 def _measure(part, d, batch_size, jit, fn):
     """Runs one measurement; a failure (e.g. an op XLA cannot compile) becomes a table note."""
+    import gc
+
+    import keras
+
+    t = time.perf_counter()
     try:
-        return dict(part=part, d=d, B=batch_size, jit=jit, rate=fn())
+        row = dict(part=part, d=d, B=batch_size, jit=jit, rate=fn())
+        # One line per part as it finishes: the whole matrix takes many minutes.
+        print(f"  measured {part} d={d} B={batch_size} jit={jit}: {row['rate']:.1f} clips/s "
+              f"({time.perf_counter() - t:.0f} s)", flush=True)
     except Exception as e:  # noqa: BLE001 - reported in the table, the other rows still run
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         print(f"{part} d={d} B={batch_size} jit={jit} FAILED: {type(e).__name__}: {reason[:300]}", flush=True)
-        return dict(part=part, d=d, B=batch_size, jit=jit, rate=None, error=type(e).__name__)
+        row = dict(part=part, d=d, B=batch_size, jit=jit, rate=None, error=type(e).__name__)
+    # Each part builds its own model (memory bank, optimizer, compiled graphs): free them,
+    # or the d=2048, B=256 parts run out of memory after the others.
+    keras.backend.clear_session()
+    gc.collect()
+    return row
 
 
 def _find(rows, part, d, batch_size, jit):

@@ -3,5 +3,6 @@
 from keras_audio_ssl.encoders.audio_ntt import AudioNTT2020
 from keras_audio_ssl.encoders.audio_ntt import AudioNTT2022
 from keras_audio_ssl.encoders.audio_ntt import MeanMaxTimePooling
+from keras_audio_ssl.encoders.fused_batch_norm import FusedBatchNormalization
 from keras_audio_ssl.encoders.embedding_model import build_embedding_model
 from keras_audio_ssl.encoders.embedding_model import load_embedding_model
