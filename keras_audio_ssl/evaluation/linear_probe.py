@@ -253,18 +253,7 @@ def linear_probe(
             predictions = classes[np.argmax(logits, axis=1)]
             scores.append(accuracy(np.asarray(y_test), predictions))
         epochs_trained.append(n_epochs)
-    plural = "accuracies" if metric == "accuracy" else "mAPs"
-    return {
-        "metric": metric,
-        metric: float(np.mean(scores)),
-        f"{metric}_std": float(np.std(scores)),
-        plural: [float(s) for s in scores],
-        "score": float(np.mean(scores)),
-        "score_std": float(np.std(scores)),
-        "scores": [float(s) for s in scores],
-        "epochs_trained": epochs_trained,
-        "predictions": predictions,
-    }
+    return {**_summary(metric, scores), "epochs_trained": epochs_trained, "predictions": predictions}
 
 
 def leave_one_fold_out(x, y, folds, *, runs=3, seed=0, **probe_kwargs):
@@ -304,14 +293,20 @@ def leave_one_fold_out(x, y, folds, *, runs=3, seed=0, **probe_kwargs):
             {"fold": fold.item(), "score": result["score"], "score_std": result["score_std"], "scores": result["scores"]}
         )
     by_run = np.mean([f["scores"] for f in per_fold], axis=0)
+    return {**_summary(metric, by_run), "per_fold": per_fold}
+
+
+def _summary(metric, scores):
+    """Mean, std and per-run scores under the metric's own names and neutral ones."""
     plural = "accuracies" if metric == "accuracy" else "mAPs"
+    scores = [float(s) for s in scores]
+    mean, std = float(np.mean(scores)), float(np.std(scores))
     return {
         "metric": metric,
-        metric: float(np.mean(by_run)),
-        f"{metric}_std": float(np.std(by_run)),
-        plural: [float(s) for s in by_run],
-        "score": float(np.mean(by_run)),
-        "score_std": float(np.std(by_run)),
-        "scores": [float(s) for s in by_run],
-        "per_fold": per_fold,
+        metric: mean,
+        f"{metric}_std": std,
+        plural: scores,
+        "score": mean,
+        "score_std": std,
+        "scores": scores,
     }
