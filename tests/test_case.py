@@ -4,6 +4,10 @@
 call and a symbolic call agree on shape and dtype, `get_config` round-trips
 through `from_config`, and a model holding the layer survives a `.keras`
 save/load with identical outputs.
+
+`run_loss_test` checks a loss (which returns `(loss, diagnostics)` or a
+scalar) against a plain NumPy reference over a grid of shapes and
+hyperparameters, and against closed-form cases.
 """
 
 import os
@@ -61,6 +65,46 @@ def run_layer_test(
         after = keras.ops.convert_to_numpy(loaded(input_data, training=False))
         np.testing.assert_allclose(before, after, atol=atol)
     return output
+
+
+def run_loss_test(loss_fn, reference_fn, make_inputs, grid, closed_form=(), rtol=1e-5, atol=1e-5, seed=0):
+    """Compares `loss_fn` with a NumPy `reference_fn` over `grid`, then closed-form cases.
+
+    Args:
+        loss_fn: `loss_fn(**inputs, **params)` -> scalar or `(scalar, diagnostics)`.
+        reference_fn: the same signature on NumPy arrays -> float.
+        make_inputs: `make_inputs(rng, **params)` -> dict of float32 arrays.
+        grid: list of dicts of parameters (shapes, temperatures, ...); each key is
+            passed to `make_inputs`, and those `loss_fn` accepts to both functions.
+        closed_form: `(inputs, params, expected)` triples with a hand-derived answer.
+
+    Returns:
+        The diagnostics of the last grid case (for further assertions), or None.
+    """
+    import inspect
+
+    accepted = set(inspect.signature(reference_fn).parameters)
+    rng = np.random.default_rng(seed)
+    diagnostics = None
+    assert grid, "run_loss_test needs at least one grid case"
+    for params in grid:
+        inputs = make_inputs(rng, **params)
+        loss_params = {k: v for k, v in params.items() if k in accepted}
+        got = loss_fn(**inputs, **loss_params)
+        if isinstance(got, tuple):
+            got, diagnostics = got
+        got = float(keras.ops.convert_to_numpy(got))
+        expected = float(reference_fn(**{k: np.asarray(v, np.float64) for k, v in inputs.items()}, **loss_params))
+        assert np.isfinite(got), f"non-finite loss for {params}"
+        np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol, err_msg=f"grid case {params}")
+    for inputs, params, expected in closed_form:
+        got = loss_fn(**inputs, **params)
+        if isinstance(got, tuple):
+            got = got[0]
+        np.testing.assert_allclose(
+            float(keras.ops.convert_to_numpy(got)), expected, rtol=rtol, atol=atol, err_msg=f"closed form {params}"
+        )
+    return diagnostics
 
 
 def write_wav(path, samples, sample_rate=16000, subtype="PCM_16"):

@@ -1,6 +1,6 @@
 import keras
 
-from keras_audio_ssl.augment import seeding
+from keras_audio_ssl.layers import seeding
 from keras_audio_ssl.augment.mixup import MixupBYOLA
 from keras_audio_ssl.augment.random_linear_fader import RandomLinearFader
 from keras_audio_ssl.augment.random_resize_crop import RandomResizeCrop

@@ -1,12 +1,13 @@
 import keras
 import tensorflow as tf
 
-from keras_audio_ssl.augment import seeding
+from keras_audio_ssl.layers import SeededRandomLayer
+from keras_audio_ssl.layers import seeding
 from keras_audio_ssl.augment.log_mixup_exp import log_mixup_exp
 
 
 @keras.saving.register_keras_serializable(package="keras_audio_ssl")
-class GaussianNoise(keras.layers.Layer):
+class GaussianNoise(SeededRandomLayer):
     """The Gaussian-noise block of BYOL-A's ablation (Niizumi et al., 2021, Sec. IV-C).
 
     "Interpolates training input with random data points sampled from the
@@ -32,7 +33,7 @@ class GaussianNoise(keras.layers.Layer):
     """
 
     def __init__(self, stddev=0.4, ratio=0.4, log_mixup_exp=True, seed=None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(seed=seed, **kwargs)
         if not stddev >= 0:
             raise ValueError(f"`stddev` must be >= 0. Received: stddev={stddev}")
         if not 0.0 <= ratio <= 1.0:
@@ -40,17 +41,12 @@ class GaussianNoise(keras.layers.Layer):
         self.stddev = float(stddev)
         self.ratio = float(ratio)
         self.log_mixup_exp = bool(log_mixup_exp)
-        self.seed = seed
-        self._initial_seed = seeding.initial_seed(seed)
-
-    def build(self, input_shape):
-        self.seed_state = seeding.add_seed_state(self, self._initial_seed)
 
     def call(self, inputs, training=True, seed=None):
         inputs = keras.ops.cast(inputs, "float32")
         if not training:
             return inputs
-        seed = seeding.next_seed(self.seed_state, seed)
+        seed = self.next_seed(seed)
         shape = tf.shape(inputs)
         lam = seeding.uniform([shape[0], 1, 1, 1], seeding.sub_seed(seed, 0), 0.0, self.ratio)
         noise = seeding.normal(shape, seeding.sub_seed(seed, 1), self.stddev)
@@ -58,12 +54,9 @@ class GaussianNoise(keras.layers.Layer):
             return log_mixup_exp(inputs, noise, lam)
         return (1.0 - lam) * inputs + lam * noise
 
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
     def get_config(self):
         config = super().get_config()
         config.update(
-            {"stddev": self.stddev, "ratio": self.ratio, "log_mixup_exp": self.log_mixup_exp, "seed": self.seed}
+            {"stddev": self.stddev, "ratio": self.ratio, "log_mixup_exp": self.log_mixup_exp}
         )
         return config

@@ -1,13 +1,14 @@
 import keras
-import numpy as np
 import tensorflow as tf
 
-from keras_audio_ssl.augment import seeding
+from keras_audio_ssl.layers import FIFOMemoryBank
+from keras_audio_ssl.layers import SeededRandomLayer
+from keras_audio_ssl.layers import seeding
 from keras_audio_ssl.augment.log_mixup_exp import log_mixup_exp
 
 
 @keras.saving.register_keras_serializable(package="keras_audio_ssl")
-class MixupBYOLA(keras.layers.Layer):
+class MixupBYOLA(SeededRandomLayer):
     """BYOL-A's Mixup block: mixes each input with a random past input.
 
     Niizumi et al., 2021, Sec. III-B. Each sample `x` is mixed with a
@@ -23,12 +24,11 @@ class MixupBYOLA(keras.layers.Layer):
     whole batch is mixed against the bank as it was before the batch, then
     pushed (oldest first, so the bank order is the order samples arrived).
 
-    The bank is a ring buffer in non-trainable variables: `memory`
-    `[memory_size, F, T, C]`, `memory_count` (entries filled, at most
-    `memory_size`) and `memory_index` (next write slot). All three use
-    `aggregation="only_first_replica"`: under `tf.distribute`, gather the
-    samples of every replica first and call `update_memory(gathered)` (and
-    `call(..., update_memory=False)`), so every replica holds the same bank.
+    The bank is a `layers.FIFOMemoryBank` (`[memory_size, F, T, C]`) whose
+    variables use `aggregation="only_first_replica"`: under `tf.distribute`,
+    gather the samples of every replica first and call
+    `update_memory(gathered)` (and `call(..., update_memory=False)`), so every
+    replica holds the same bank.
     Inside `tf.data.Dataset.map` with parallel calls, pushes from concurrent
     elements race: there, fill the bank beforehand and pass
     `update_memory=False`, or map with `num_parallel_calls=None`.
@@ -60,16 +60,13 @@ class MixupBYOLA(keras.layers.Layer):
     """
 
     def __init__(self, ratio=0.4, memory_size=2048, log_mixup_exp=True, seed=None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(seed=seed, **kwargs)
         if not 0.0 <= ratio <= 1.0:
             raise ValueError(f"`ratio` must be in [0, 1]. Received: ratio={ratio}")
-        if isinstance(memory_size, bool) or not isinstance(memory_size, (int, np.integer)) or memory_size < 1:
-            raise ValueError(f"`memory_size` must be a positive integer. Received: memory_size={memory_size}")
+        self.bank = FIFOMemoryBank(memory_size, name="memory_bank")
         self.ratio = float(ratio)
-        self.memory_size = int(memory_size)
+        self.memory_size = self.bank.memory_size
         self.log_mixup_exp = bool(log_mixup_exp)
-        self.seed = seed
-        self._initial_seed = seeding.initial_seed(seed)
 
     def build(self, input_shape):
         if len(input_shape) != 4 or any(d is None for d in input_shape[1:]):
@@ -77,41 +74,32 @@ class MixupBYOLA(keras.layers.Layer):
                 "MixupBYOLA needs inputs [B, F, T, C] with known F, T, C to size its "
                 f"memory bank. Received: input_shape={input_shape}"
             )
-        self.memory = self.add_weight(
-            shape=(self.memory_size,) + tuple(input_shape[1:]),
-            initializer="zeros",
-            trainable=False,
-            aggregation="only_first_replica",
-            name="memory",
-        )
-        self.memory_count = self.add_weight(
-            shape=(), dtype="int32", initializer="zeros", trainable=False,
-            aggregation="only_first_replica", name="memory_count",
-        )
-        self.memory_index = self.add_weight(
-            shape=(), dtype="int32", initializer="zeros", trainable=False,
-            aggregation="only_first_replica", name="memory_index",
-        )
-        self.seed_state = seeding.add_seed_state(self, self._initial_seed)
+        if not self.bank.built:
+            self.bank.build(input_shape)
+        super().build(input_shape)
+
+    @property
+    def memory(self):
+        return self.bank.memory
+
+    @property
+    def memory_count(self):
+        return self.bank.count
 
     def call(self, inputs, training=True, seed=None, update_memory=True):
         inputs = keras.ops.cast(inputs, "float32")
         if not training:
             return inputs
-        seed = seeding.next_seed(self.seed_state, seed)
+        seed = self.next_seed(seed)
         batch = tf.shape(inputs)[0]
         lam = seeding.uniform([batch, 1, 1, 1], seeding.sub_seed(seed, 0), 0.0, self.ratio)
-        count = tf.convert_to_tensor(self.memory_count)
         # Uniform slot among the filled ones; the ring's order does not matter here.
-        u = seeding.uniform([batch], seeding.sub_seed(seed, 1))
-        slots = tf.cast(tf.floor(u * tf.cast(count, tf.float32)), tf.int32)
-        slots = tf.clip_by_value(slots, 0, tf.maximum(count - 1, 0))
-        z = tf.gather(tf.convert_to_tensor(self.memory), slots)
+        z = self.bank.gather(self.bank.uniform_slots(seeding.uniform([batch], seeding.sub_seed(seed, 1))))
         if self.log_mixup_exp:
             mixed = log_mixup_exp(inputs, z, lam)
         else:
             mixed = (1.0 - lam) * inputs + lam * z
-        outputs = tf.where(count > 0, mixed, inputs)
+        outputs = tf.where(tf.convert_to_tensor(self.bank.count) > 0, mixed, inputs)
         if update_memory:
             self.update_memory(inputs)
         return outputs
@@ -122,37 +110,18 @@ class MixupBYOLA(keras.layers.Layer):
         With N > memory_size only the last `memory_size` samples are kept.
         Call it with the samples of all replicas under `tf.distribute`.
         """
-        batch = tf.cast(tf.convert_to_tensor(batch), "float32")
+        batch = tf.convert_to_tensor(batch)
         if not self.built:
             self.build(batch.shape)
-        n_in = tf.shape(batch)[0]
-        recent = batch[-self.memory_size:]
-        n = tf.shape(recent)[0]
-        index = tf.convert_to_tensor(self.memory_index)
-        positions = (index + (n_in - n) + tf.range(n)) % self.memory_size
-        self.memory.assign(
-            tf.tensor_scatter_nd_update(tf.convert_to_tensor(self.memory), positions[:, None], recent)
-        )
-        self.memory_index.assign((index + n_in) % self.memory_size)
-        self.memory_count.assign(tf.minimum(tf.convert_to_tensor(self.memory_count) + n_in, self.memory_size))
+        self.bank.push(batch)
 
     def memory_contents(self):
         """The filled part of the bank as a NumPy array, oldest entry first (eager only)."""
-        count = int(keras.ops.convert_to_numpy(self.memory_count))
-        index = int(keras.ops.convert_to_numpy(self.memory_index))
-        memory = keras.ops.convert_to_numpy(self.memory)
-        if count < self.memory_size:
-            return memory[:count]
-        return np.roll(memory, -index, axis=0)
+        return self.bank.contents()
 
     def reset_memory(self):
         """Empties the bank (e.g. before pretraining on another dataset)."""
-        self.memory.assign(tf.zeros_like(self.memory))
-        self.memory_count.assign(0)
-        self.memory_index.assign(0)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
+        self.bank.reset()
 
     def get_config(self):
         config = super().get_config()
@@ -161,7 +130,6 @@ class MixupBYOLA(keras.layers.Layer):
                 "ratio": self.ratio,
                 "memory_size": self.memory_size,
                 "log_mixup_exp": self.log_mixup_exp,
-                "seed": self.seed,
             }
         )
         return config

@@ -1,11 +1,12 @@
 import keras
 import tensorflow as tf
 
-from keras_audio_ssl.augment import seeding
+from keras_audio_ssl.layers import SeededRandomLayer
+from keras_audio_ssl.layers import seeding
 
 
 @keras.saving.register_keras_serializable(package="keras_audio_ssl")
-class RandomLinearFader(keras.layers.Layer):
+class RandomLinearFader(SeededRandomLayer):
     """BYOL-A v2's Random Linear Fader: a random linear gain ramp over time.
 
     Niizumi et al., "BYOL for Audio: Exploring Pre-trained General-purpose
@@ -30,21 +31,16 @@ class RandomLinearFader(keras.layers.Layer):
     """
 
     def __init__(self, gain=1.0, seed=None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(seed=seed, **kwargs)
         if not gain >= 0:
             raise ValueError(f"`gain` must be >= 0. Received: gain={gain}")
         self.gain = float(gain)
-        self.seed = seed
-        self._initial_seed = seeding.initial_seed(seed)
-
-    def build(self, input_shape):
-        self.seed_state = seeding.add_seed_state(self, self._initial_seed)
 
     def call(self, inputs, training=True, seed=None):
         inputs = keras.ops.cast(inputs, "float32")
         if not training:
             return inputs
-        seed = seeding.next_seed(self.seed_state, seed)
+        seed = self.next_seed(seed)
         ends = seeding.uniform([2, tf.shape(inputs)[0]], seed, -self.gain, self.gain)
         head, tail = ends[0][:, None], ends[1][:, None]
         n_time = tf.shape(inputs)[2]
@@ -52,10 +48,7 @@ class RandomLinearFader(keras.layers.Layer):
         ramp = head + (tail - head) * position[None, :]  # [B, T]
         return inputs + ramp[:, None, :, None]
 
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
     def get_config(self):
         config = super().get_config()
-        config.update({"gain": self.gain, "seed": self.seed})
+        config.update({"gain": self.gain})
         return config

@@ -1,7 +1,8 @@
 import keras
 import tensorflow as tf
 
-from keras_audio_ssl.augment import seeding
+from keras_audio_ssl.layers import SeededRandomLayer
+from keras_audio_ssl.layers import seeding
 
 # Cubic convolution coefficient of PyTorch's (and OpenCV's) bicubic mode,
 # which the official code uses through F.interpolate(mode="bicubic").
@@ -78,7 +79,7 @@ def resize_crop(inputs, freq_start, freq_size, time_start, time_size, virtual_cr
 
 
 @keras.saving.register_keras_serializable(package="keras_audio_ssl")
-class RandomResizeCrop(keras.layers.Layer):
+class RandomResizeCrop(SeededRandomLayer):
     """BYOL-A's Random Resize Crop: approximate pitch shift and time stretch.
 
     Niizumi et al., 2021, Sec. III-C, following the official code: each
@@ -121,7 +122,7 @@ class RandomResizeCrop(keras.layers.Layer):
         seed=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(seed=seed, **kwargs)
         for name, value in (
             ("virtual_crop_scale", virtual_crop_scale),
             ("freq_scale", freq_scale),
@@ -139,15 +140,13 @@ class RandomResizeCrop(keras.layers.Layer):
         self.virtual_crop_scale = tuple(float(v) for v in virtual_crop_scale)
         self.freq_scale = tuple(float(v) for v in freq_scale)
         self.time_scale = tuple(float(v) for v in time_scale)
-        self.seed = seed
-        self._initial_seed = seeding.initial_seed(seed)
 
     def build(self, input_shape):
         if len(input_shape) != 4 or input_shape[1] is None or input_shape[2] is None:
             raise ValueError(
                 f"RandomResizeCrop needs inputs [B, F, T, C] with known F and T. Received: input_shape={input_shape}"
             )
-        self.seed_state = seeding.add_seed_state(self, self._initial_seed)
+        super().build(input_shape)
 
     def draw_crop_params(self, batch_size, n_freq, n_time, seed):
         """Random crops `(freq_start, freq_size, time_start, time_size)`, int32 `[B]` each."""
@@ -177,12 +176,9 @@ class RandomResizeCrop(keras.layers.Layer):
         inputs = keras.ops.cast(inputs, "float32")
         if not training:
             return inputs
-        seed = seeding.next_seed(self.seed_state, seed)
+        seed = self.next_seed(seed)
         params = self.draw_crop_params(tf.shape(inputs)[0], int(inputs.shape[1]), int(inputs.shape[2]), seed)
         return resize_crop(inputs, *params, virtual_crop_scale=self.virtual_crop_scale)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
 
     def get_config(self):
         config = super().get_config()
@@ -191,7 +187,6 @@ class RandomResizeCrop(keras.layers.Layer):
                 "virtual_crop_scale": self.virtual_crop_scale,
                 "freq_scale": self.freq_scale,
                 "time_scale": self.time_scale,
-                "seed": self.seed,
             }
         )
         return config

@@ -1,8 +1,11 @@
-"""Audio encoders (backbones) and the waveform -> embedding model."""
+"""Audio encoders (backbones), their registry and the waveform -> embedding model."""
 
 from keras_audio_ssl.encoders.audio_ntt import AudioNTT2020
 from keras_audio_ssl.encoders.audio_ntt import AudioNTT2022
 from keras_audio_ssl.encoders.audio_ntt import MeanMaxTimePooling
-from keras_audio_ssl.encoders.fused_batch_norm import FusedBatchNormalization
 from keras_audio_ssl.encoders.embedding_model import build_embedding_model
 from keras_audio_ssl.encoders.embedding_model import load_embedding_model
+from keras_audio_ssl.encoders.registry import get
+from keras_audio_ssl.encoders.registry import get_class
+from keras_audio_ssl.encoders.registry import names
+from keras_audio_ssl.layers.fused_batch_norm import FusedBatchNormalization

@@ -4,7 +4,7 @@ import keras
 from keras import layers
 from keras import ops
 
-from keras_audio_ssl.encoders.fused_batch_norm import FusedBatchNormalization
+from keras_audio_ssl.layers.fused_batch_norm import FusedBatchNormalization
 
 # PyTorch BatchNorm: eps 1e-5, running = (1 - 0.1) * running + 0.1 * batch.
 # Keras: moving = momentum * moving + (1 - momentum) * batch, so momentum 0.9.

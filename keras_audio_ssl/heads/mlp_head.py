@@ -3,7 +3,7 @@
 import keras
 from keras import layers
 
-from keras_audio_ssl.encoders.fused_batch_norm import FusedBatchNormalization
+from keras_audio_ssl.layers.fused_batch_norm import FusedBatchNormalization
 
 
 @keras.saving.register_keras_serializable(package="keras_audio_ssl")

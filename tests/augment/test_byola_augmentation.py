@@ -7,7 +7,7 @@ from keras_audio_ssl.augment import GaussianNoise
 from keras_audio_ssl.augment import MixupBYOLA
 from keras_audio_ssl.augment import RandomLinearFader
 from keras_audio_ssl.augment import RandomResizeCrop
-from keras_audio_ssl.augment import seeding
+from keras_audio_ssl.layers import seeding
 from tests.test_case import run_layer_test
 
 SHAPE = (8, 12, 1)

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_audio_ssl.encoders.fused_batch_norm import FusedBatchNormalization
+from keras_audio_ssl.layers.fused_batch_norm import FusedBatchNormalization
 from tests.test_case import run_layer_test
 
 
