@@ -79,19 +79,10 @@ def _byola(feature_d, jit, batch_size=None):
     """A compiled BYOLA model as `recipes.byola.fit` builds it (stats fixed)."""
     import keras
 
-    from keras_audio_ssl.recipes.byola import _build_method
-    from keras_audio_ssl.recipes.byola import build_encoder
+    from keras_audio_ssl.recipes.byola import build_method
+    from keras_audio_ssl.recipes.run import build_encoder
 
-    model = _build_method(
-        encoder=build_encoder("AudioNTT2020", feature_d),
-        mean=-5.0,
-        std=4.0,
-        mixup_ratio=0.4,
-        memory_size=2048,
-        ema_decay=0.99,
-        random_linear_fader=False,
-        seed=0,
-    )
+    model = build_method(build_encoder("AudioNTT2020", feature_d), mean=-5.0, std=4.0, seed=0)
     model.compile(optimizer=keras.optimizers.Adam(3e-4), jit_compile=jit)
     model.build((None, 15200))
     model.optimizer.build(model.trainable_variables)
@@ -113,7 +104,7 @@ def bench_augmentation(batch_size, steps, jit, feature_d=512):
     # Fill the memory bank first: an empty bank skips mixing.
     for _ in range(max(1, 2048 // batch_size)):
         model.mixup.update_memory(model.pre_norm(model.front_end(wave)))
-    augment = tf.function(lambda w: model.make_views(w)[2], jit_compile=jit)
+    augment = tf.function(lambda w: model.make_views(model.preprocess(w))["views"], jit_compile=jit)
     return _rate(lambda: augment(wave).numpy(), batch_size, steps)
 
 
@@ -130,9 +121,9 @@ def bench_step(feature_d, batch_size, steps, jit):
     @tf.function(jit_compile=jit)
     def step(v):
         with tf.GradientTape() as tape:
-            loss, _ = model.compute_byol_loss(v, training=True)
+            loss, _ = model.compute_loss_and_diagnostics({"views": v, "view_mean_pre": 0.0, "view_std_pre": 1.0})
         model.optimizer.apply(tape.gradient(loss, variables), variables)
-        ema_update(model._target_trainable(), model._online_ema_sources(), model.ema_decay)
+        ema_update(model._target_variables(), model._online_variables(), model.ema_decay)
         return loss
 
     return _rate(lambda: step(views).numpy(), batch_size, steps)

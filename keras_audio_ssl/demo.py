@@ -39,6 +39,7 @@ def run(*, quick=False, output_dir=None, seed=0, verbose=1):
     from keras_audio_ssl.encoders import load_embedding_model
     from keras_audio_ssl.evaluation.linear_probe import linear_probe
     from keras_audio_ssl.recipes import byola
+    from keras_audio_ssl.recipes import run
 
     size = QUICK if quick else FULL
     tf.get_logger().setLevel("ERROR")  # the probe's many small models trigger retracing notices
@@ -76,7 +77,7 @@ def run(*, quick=False, output_dir=None, seed=0, verbose=1):
     pretrained = load_embedding_model(output_dir)
     normalization = _read_json(os.path.join(output_dir, "normalization.json"))
     keras.utils.set_random_seed(seed + 123)
-    random_encoder = byola.build_encoder("AudioNTT2020", size["feature_d"])
+    random_encoder = run.build_encoder("AudioNTT2020", size["feature_d"])
     random_model = build_embedding_model(random_encoder, mean=normalization["mean"], std=normalization["std"])
 
     runs = 1 if quick else 3

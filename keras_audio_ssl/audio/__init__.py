@@ -6,3 +6,4 @@ from keras_audio_ssl.audio.decode import load_audio
 from keras_audio_ssl.audio.log_mel import LogMelSpectrogram
 from keras_audio_ssl.audio.mel_filters import mel_filterbank
 from keras_audio_ssl.audio.resample import resample
+from keras_audio_ssl.audio.statistics import log_mel_statistics

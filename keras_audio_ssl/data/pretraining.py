@@ -8,6 +8,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_audio_ssl.audio.decode import load_audio
+from keras_audio_ssl.data.checks import AudioFileInfo
 from keras_audio_ssl.data.checks import check_audio_files
 from keras_audio_ssl.data.cropping import element_seeds
 from keras_audio_ssl.data.cropping import random_crop_or_pad
@@ -34,6 +35,9 @@ def make_pretraining_dataset(
     shuffle_buffer_size=1024,
     split=None,
     full_check=False,
+    epochs=None,
+    steps_per_epoch=None,
+    segments_per_clip=1,
 ):
     """Batches of random fixed-length raw waveform segments for self-supervised pretraining.
 
@@ -76,16 +80,34 @@ def make_pretraining_dataset(
         split: with a manifest that has a `split` column, keep only these rows
             (a value or a list of values).
         full_check: decode every file fully in the pre-flight check.
+        epochs: None (one dataset, re-randomized on every iteration), or a pair
+            `(first, stop)`: epochs `first .. stop - 1` back to back, each drawn
+            from `(seed, epoch)` alone, so a run resumed at epoch k reads exactly
+            the batches an uninterrupted run read in its epochs k, k+1, ...
+            The dataset then carries `steps_per_epoch` (None when the source's
+            size is unknown: pass `steps_per_epoch`, or `repeat=True` with it).
+        steps_per_epoch: with `epochs`, batches per epoch (default: one pass).
+        segments_per_clip: crops per clip, each drawn independently (COLA's
+            positive pairs: 2). Above 1 the batches are `[B, S, segment_samples]`.
 
     Returns:
-        `tf.data.Dataset` of float32 `[batch_size, segment_samples]`.
+        `tf.data.Dataset` of float32 `[batch_size, segment_samples]` (or
+        `[batch_size, segments_per_clip, segment_samples]`). Its
+        attribute `audio_files` holds the checked files of a file source
+        (pass them as `source` to build another dataset without checking the
+        files again), `num_examples` the clip count when known.
 
     Example:
     >>> ds = make_pretraining_dataset("corpus/", batch_size=256, seed=42)
     >>> ds.element_spec
     TensorSpec(shape=(256, 15200), dtype=tf.float32, name=None)
     """
-    for name, value in (("batch_size", batch_size), ("segment_samples", segment_samples), ("sample_rate", sample_rate)):
+    for name, value in (
+        ("batch_size", batch_size),
+        ("segment_samples", segment_samples),
+        ("sample_rate", sample_rate),
+        ("segments_per_clip", segments_per_clip),
+    ):
         if not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
     if seed is None:
@@ -93,20 +115,30 @@ def make_pretraining_dataset(
     seed = int(seed)
 
     kind, items = _resolve_source(source, split=split, skip_bad_files=skip_bad_files)
-    if kind == "files":
-        infos = check_audio_files(items, skip_bad_files=skip_bad_files, full_decode=full_check, return_info=True)
-        if drop_remainder and not repeat and len(infos) < batch_size:
+    num_examples = None
+    if kind in ("files", "checked"):
+        if kind == "files":
+            items = check_audio_files(items, skip_bad_files=skip_bad_files, full_decode=full_check, return_info=True)
+        kind = "files"
+        num_examples = len(items)
+        if drop_remainder and not repeat and num_examples < batch_size:
             raise ValueError(
-                f"Only {len(infos)} usable audio files, fewer than one batch: with drop_remainder=True and "
+                f"Only {num_examples} usable audio files, fewer than one batch: with drop_remainder=True and "
                 f"repeat=False the dataset would be empty. Lower batch_size or pass repeat=True. "
                 f"Received: batch_size={batch_size}"
             )
-        waveforms = _decode_files(infos, sample_rate=sample_rate, shuffle=shuffle, seed=seed)
-        segments = _crop(waveforms, segment_samples, seed)
-    else:
+    elif kind == "tfrecords":
+        _check_index_rate(items, sample_rate)
+        num_examples = _indexed_example_count(items)
+    elif int(items.cardinality()) >= 0:
+        num_examples = int(items.cardinality())
+
+    def segments_of(epoch_seed, reshuffle):
+        if kind == "files":
+            waveforms = _decode_files(items, sample_rate=sample_rate, shuffle=shuffle, seed=epoch_seed, reshuffle=reshuffle)
+            return _crop(waveforms, segment_samples, epoch_seed, reshuffle, segments_per_clip)
         if kind == "tfrecords":
-            _check_index_rate(items, sample_rate)
-            records = read_tfrecord_shards(items, shuffle_files=shuffle, seed=seed)
+            records = read_tfrecord_shards(items, shuffle_files=shuffle, seed=epoch_seed)
             waveforms = records.map(
                 lambda r: _checked_rate(r, sample_rate), num_parallel_calls=AUTOTUNE, deterministic=True
             )
@@ -116,13 +148,62 @@ def make_pretraining_dataset(
                 num_parallel_calls=AUTOTUNE,
                 deterministic=True,
             )
-        segments = _crop(waveforms, segment_samples, seed)
+        segments = _crop(waveforms, segment_samples, epoch_seed, reshuffle, segments_per_clip)
         if shuffle:
-            segments = segments.shuffle(shuffle_buffer_size, seed=seed + 1, reshuffle_each_iteration=True)
+            segments = segments.shuffle(shuffle_buffer_size, seed=epoch_seed + 1, reshuffle_each_iteration=reshuffle)
+        return segments
 
-    if repeat:
-        segments = segments.repeat()
-    return segments.batch(batch_size, drop_remainder=drop_remainder).prefetch(AUTOTUNE)
+    if epochs is None:
+        segments = segments_of(seed, reshuffle=True)
+        if repeat:
+            segments = segments.repeat()
+        dataset = segments.batch(batch_size, drop_remainder=drop_remainder).prefetch(AUTOTUNE)
+        dataset.audio_files = items if kind == "files" else None
+        dataset.num_examples = num_examples
+        return dataset
+
+    first, stop = (int(e) for e in epochs)
+    if steps_per_epoch is None and not repeat and num_examples is not None:
+        steps_per_epoch = num_examples // batch_size if drop_remainder else -(-num_examples // batch_size)
+    if repeat and steps_per_epoch is None:
+        raise ValueError(f"repeat=True with `epochs` needs `steps_per_epoch`. Received: epochs={epochs}")
+
+    def one_epoch(epoch):
+        segments = segments_of(epoch_seed_for(seed, epoch), reshuffle=False)
+        if repeat:
+            segments = segments.repeat()
+        batches = segments.batch(batch_size, drop_remainder=drop_remainder)
+        return batches if steps_per_epoch is None else batches.take(steps_per_epoch)
+
+    dataset = tf.data.Dataset.range(first, stop).flat_map(one_epoch).prefetch(AUTOTUNE)
+    dataset.steps_per_epoch = steps_per_epoch
+    dataset.audio_files = items if kind == "files" else None
+    dataset.num_examples = num_examples
+    return dataset
+
+
+def epoch_seed_for(seed, epoch):
+    """The int64 seed of one epoch: a function of `(seed, epoch)` alone."""
+    return tf.cast(seed, tf.int64) * 1_000_003 + tf.cast(epoch, tf.int64)
+
+
+def _indexed_example_count(files):
+    """Examples in these shards according to their index.json files (None if any is unlisted)."""
+    total = 0
+    by_folder = {}
+    for f in files:
+        by_folder.setdefault(os.path.dirname(os.path.abspath(f)), []).append(os.path.basename(f))
+    for folder, names in by_folder.items():
+        index_path = os.path.join(folder, INDEX_FILE)
+        if not os.path.exists(index_path):
+            return None
+        with open(index_path) as fh:
+            shards = {entry.get("file"): entry for entry in json.load(fh).get("shards", [])}
+        for name in names:
+            if name not in shards or "num_examples" not in shards[name]:
+                return None
+            total += int(shards[name]["num_examples"])
+    return total
 
 
 def _resolve_source(source, *, split, skip_bad_files):
@@ -130,6 +211,8 @@ def _resolve_source(source, *, split, skip_bad_files):
     if isinstance(source, tf.data.Dataset):
         return "dataset", source
     if isinstance(source, (list, tuple)):
+        if source and all(isinstance(p, AudioFileInfo) for p in source):
+            return "checked", list(source)  # checked already (the `audio_files` of another dataset)
         paths = [os.fspath(p) for p in source]
         if paths and all(".tfrecord" in os.path.basename(p) for p in paths):
             return "tfrecords", paths
@@ -164,14 +247,14 @@ def _resolve_source(source, *, split, skip_bad_files):
     raise ValueError(f"`source` does not exist. Received: source={source!r}")
 
 
-def _decode_files(infos, *, sample_rate, shuffle, seed):
+def _decode_files(infos, *, sample_rate, shuffle, seed, reshuffle=True):
     paths = [info.path for info in infos]
     # Clean 16-bit PCM WAVs at the target rate decode in the graph; anything else goes to the host.
     in_graph = [bool(info.graph_decodable and info.sample_rate == sample_rate) for info in infos]
     layouts = [(max(i.pcm16_data_offset, 0), max(i.pcm16_num_frames, 0), i.channels) for i in infos]
     files = tf.data.Dataset.from_tensor_slices((paths, in_graph, np.array(layouts, np.int64).reshape(-1, 3)))
     if shuffle:
-        files = files.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
+        files = files.shuffle(len(paths), seed=seed, reshuffle_each_iteration=reshuffle)
 
     def host_load(path):
         return load_audio(path.decode("utf-8"), sample_rate=sample_rate, mono=True)
@@ -223,10 +306,19 @@ def _checked_rate(record, sample_rate):
         return tf.identity(record["audio"])
 
 
-def _crop(waveforms, segment_samples, seed):
-    pairs = tf.data.Dataset.zip(waveforms, element_seeds(seed))
-    return pairs.map(
-        lambda waveform, element_seed: random_crop_or_pad(waveform, segment_samples, element_seed),
-        num_parallel_calls=AUTOTUNE,
-        deterministic=True,
-    )
+def _crop(waveforms, segment_samples, seed, reshuffle=True, segments_per_clip=1):
+    if reshuffle:
+        seeds = element_seeds(seed)
+    else:  # one fixed draw per (seed, element): the epoch-seeded path
+        seeds = tf.data.Dataset.counter().map(lambda i: tf.stack([tf.cast(seed, tf.int64), i]))
+    pairs = tf.data.Dataset.zip(waveforms, seeds)
+
+    def crop(waveform, element_seed):
+        if segments_per_clip == 1:
+            return random_crop_or_pad(waveform, segment_samples, element_seed)
+        fold = tf.random.experimental.stateless_fold_in
+        return tf.stack(
+            [random_crop_or_pad(waveform, segment_samples, fold(element_seed, i)) for i in range(segments_per_clip)]
+        )
+
+    return pairs.map(crop, num_parallel_calls=AUTOTUNE, deterministic=True)

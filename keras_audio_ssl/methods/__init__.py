@@ -1,5 +1,6 @@
-"""Self-supervised methods: subclassed keras.Models with a custom train_step."""
+"""Self-supervised methods: thin subclasses of `SelfSupervisedMethod` (methods/base.py)."""
 
+from keras_audio_ssl.methods.base import SelfSupervisedMethod
 from keras_audio_ssl.methods.byola import BYOLA
-from keras_audio_ssl.methods.ema import ema_decay_at
-from keras_audio_ssl.methods.ema import ema_update
+from keras_audio_ssl.methods.momentum import ema_decay_at
+from keras_audio_ssl.methods.momentum import ema_update

@@ -2,14 +2,10 @@
 
 - `StopOnNaN`: stops at the first non-finite loss and keeps a message naming the
   epoch and step (the recipe raises `TrainingDivergedError` with it).
-- `ResumableCSVLogger`: a CSV log that survives kill-and-resume: when training
-  starts at epoch k (after `BackupAndRestore` restored k finished epochs) it drops
-  rows of epoch >= k, so an epoch logged but not backed up is not duplicated.
 - `EncoderCheckpoint`: the online encoder's weights after every epoch, keeping the
   last few (the whole BYOL model with its Adam state is ~12x larger).
 """
 
-import csv
 import math
 import os
 
@@ -52,7 +48,7 @@ class StopOnNaN(keras.callbacks.Callback):
             f"Training diverged: {self.monitor} became {value} at epoch {self._epoch + 1}, "
             f"step {batch + 1}. Try a lower learning rate{lr}, e.g. 3-10x smaller; check the "
             "input audio for silence-only or clipped files. The last finished epoch is kept in "
-            "checkpoints/backup: delete that folder to restart from scratch with new settings."
+            "checkpoints/: delete that folder to restart from scratch with new settings."
         )
         print("\n" + self.message, flush=True)
         self.model.stop_training = True
@@ -61,9 +57,9 @@ class StopOnNaN(keras.callbacks.Callback):
 class SetLearningRate(keras.callbacks.Callback):
     """Sets the optimizer's learning rate when training begins.
 
-    Placed after `BackupAndRestore`, whose restore also brings back the old
-    learning rate: a run resumed with a new `learning_rate` (e.g. after a
-    divergence) then uses the new one.
+    Restoring a checkpoint also brings back the optimizer's old learning
+    rate: a run resumed with a new `learning_rate` (e.g. after a divergence)
+    then uses the new one.
     """
 
     def __init__(self, learning_rate):
@@ -72,58 +68,6 @@ class SetLearningRate(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self.model.optimizer.learning_rate = self.learning_rate
-
-
-class ResumableCSVLogger(keras.callbacks.Callback):
-    """Appends one row per epoch to a CSV file, consistent across resumes.
-
-    Args:
-        filename: the CSV path (`epoch` column first, 0-based like Keras's
-            `CSVLogger`).
-    """
-
-    def __init__(self, filename):
-        super().__init__()
-        self.filename = filename
-        self._keys = None
-        self._started = False
-
-    def _read_rows(self):
-        if not os.path.exists(self.filename):
-            return None, []
-        with open(self.filename, newline="") as f:
-            reader = csv.DictReader(f)
-            return reader.fieldnames, list(reader)
-
-    def on_epoch_begin(self, epoch, logs=None):
-        if self._started:
-            return
-        self._started = True
-        fields, rows = self._read_rows()
-        rows = [r for r in rows if int(r["epoch"]) < epoch]
-        if fields is None or not rows:
-            if os.path.exists(self.filename):
-                os.remove(self.filename)
-            return
-        self._keys = [k for k in fields if k != "epoch"]
-        self._write(fields, rows, mode="w")
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs = {k: float(v) for k, v in (logs or {}).items()}
-        if self._keys is None:
-            self._keys = sorted(logs)
-        row = {"epoch": epoch, **{k: logs.get(k, "") for k in self._keys}}
-        exists = os.path.exists(self.filename)
-        self._write(["epoch"] + self._keys, [row], mode="a", header=not exists)
-
-    def _write(self, fields, rows, mode, header=True):
-        with open(self.filename, mode, newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
-            if header:
-                writer.writeheader()
-            writer.writerows(rows)
-            f.flush()
-            os.fsync(f.fileno())
 
 
 class EncoderCheckpoint(keras.callbacks.Callback):

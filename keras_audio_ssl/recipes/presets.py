@@ -1,7 +1,9 @@
 """Presets: JSON files holding only what differs from a recipe's paper defaults.
 
 A preset is a flat JSON object of keyword arguments for the recipe's `fit()`.
-Keys starting with `_` or named `description` are documentation and ignored.
+Keys starting with `_` or named `description` are documentation and ignored;
+`method` names the recipe the preset is for (`python -m keras_audio_ssl.recipes`
+picks the recipe from it; `resolve_config` checks it).
 `resolve_config` merges, in order: the recipe's defaults (its keyword defaults),
 the preset, explicit overrides — and rejects unknown keys, naming them.
 """
@@ -47,7 +49,15 @@ def resolve_config(fit_fn, preset=None, overrides=None):
     """Merges defaults <- preset <- overrides into the full settings of `fit_fn`."""
     defaults = recipe_defaults(fit_fn)
     config = dict(defaults)
-    for source_name, source in (("preset", preset or {}), ("overrides", overrides or {})):
+    preset = dict(preset or {})
+    method = fit_fn.__module__.rsplit(".", 1)[-1]
+    if preset.get("method", method) != method:
+        raise ValueError(
+            f"The preset is for method {preset['method']!r}, not {method!r}; run it with that recipe. "
+            f"Received: method={preset['method']!r}"
+        )
+    preset.pop("method", None)
+    for source_name, source in (("preset", preset), ("overrides", overrides or {})):
         unknown = sorted(set(source) - set(defaults))
         if unknown:
             raise ValueError(

@@ -11,6 +11,7 @@ import pytest
 
 from keras_audio_ssl import synthetic
 from keras_audio_ssl.recipes import byola
+from keras_audio_ssl.recipes import run as run_module
 from keras_audio_ssl.recipes.callbacks import TrainingDivergedError
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -37,7 +38,8 @@ def test_fit_writes_every_artefact_and_a_usable_embedding_model(tmp_path, clips)
     for name in ARTEFACTS:
         assert (run / name).exists(), name
     assert (run / "logs").is_dir() and list((run / "checkpoints").glob("encoder_epoch_*.weights.h5"))
-    assert not (run / "checkpoints" / "backup").exists()  # removed once training finished
+    state = json.loads((run / "checkpoints" / "state.json").read_text())
+    assert state["epochs_finished"] == 2  # kept: a later call with more epochs continues from it
     assert _epochs_in_csv(run / "history.csv") == [0, 1] and history.epoch == [0, 1]
     assert np.all(np.isfinite(history.history["loss"]))
 
@@ -86,19 +88,20 @@ def test_resume_after_kill_mid_epoch_keeps_finished_epochs(tmp_path, clips):
                           timeout=300)
     assert proc.returncode == 17, proc.stderr[-3000:]
     assert _epochs_in_csv(run / "history.csv") == [0]
-    meta = json.loads((run / "checkpoints" / "backup" / "training_metadata.json").read_text())
-    assert meta["epoch"] == 1
+    state = json.loads((run / "checkpoints" / "state.json").read_text())
+    assert state["epochs_finished"] == 1
     assert not (run / "embedding_model.keras").exists()
 
     # What the resumed run starts from: the encoder weights saved after epoch 1.
-    saved = keras.models.clone_model(byola.build_encoder("AudioNTT2020", 32))
+    saved = keras.models.clone_model(run_module.build_encoder("AudioNTT2020", 32))
     saved.load_weights(str(run / "checkpoints" / "encoder_epoch_001.weights.h5"))
     seen = {}
 
     class Probe(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            seen["initial_epoch"] = self.model._initial_epoch
-            seen["weights"] = [np.array(w) for w in self.model.encoder.get_weights()]
+        def on_epoch_begin(self, epoch, logs=None):
+            if "initial_epoch" not in seen:
+                seen["initial_epoch"] = epoch
+                seen["weights"] = [np.array(w) for w in self.model.encoder.get_weights()]
 
     _, history = byola.fit(clips, output_dir=str(run), epochs=3, callbacks=[Probe()], **TINY)
     assert seen["initial_epoch"] == 1
@@ -154,8 +157,8 @@ def test_cli_runs_a_preset_on_a_wav_folder(tmp_path):
 
 def test_resume_with_different_model_settings_is_refused(tmp_path, clips):
     run = tmp_path / "run"
-    (run / "checkpoints" / "backup").mkdir(parents=True)
-    (run / "checkpoints" / "backup" / "training_metadata.json").write_text('{"epoch": 1, "batch": 0}')
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "checkpoints" / "state.json").write_text('{"epochs_finished": 1, "checkpoints": [], "history": {}}')
     (run / "config.json").write_text(json.dumps({"feature_d": 64, "encoder": "AudioNTT2020"}))
     with pytest.raises(ValueError, match=r"feature_d: 64 -> 32.*Received: feature_d=32"):
         byola.fit(clips, output_dir=str(run), epochs=2, **TINY)

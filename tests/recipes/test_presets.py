@@ -5,6 +5,7 @@ import os
 import pytest
 
 from keras_audio_ssl.recipes import byola
+from keras_audio_ssl.recipes import run
 from keras_audio_ssl.recipes.presets import load_preset
 from keras_audio_ssl.recipes.presets import recipe_defaults
 from keras_audio_ssl.recipes.presets import resolve_config
@@ -62,11 +63,11 @@ def test_cli_preset_then_overrides():
 
 
 def test_jit_compile_resolution():
-    assert byola.resolve_jit_compile(True) is True
-    assert byola.resolve_jit_compile("off") is False
+    assert run.resolve_jit_compile(True) is True
+    assert run.resolve_jit_compile("off") is False
     import tensorflow as tf
 
     expected = bool(tf.config.list_logical_devices("GPU"))
-    assert byola.resolve_jit_compile("auto") is expected
+    assert run.resolve_jit_compile("auto") is expected
     with pytest.raises(ValueError, match="jit_compile='fast'"):
-        byola.resolve_jit_compile("fast")
+        run.resolve_jit_compile("fast")

@@ -1,0 +1,122 @@
+"""One command line for every recipe and preset.
+
+    python -m keras_audio_ssl.recipes.<method> --config recipes/<preset>.json --data <audio> [--flag value ...]
+    python -m keras_audio_ssl.recipes --config recipes/<preset>.json --data <audio>   # method from the preset
+
+Settings resolve in order: the recipe's paper defaults (its `fit()` keyword
+defaults) <- the preset file <- explicit flags. Every keyword of the recipe's
+`fit()` is a flag (`feature_d` -> `--feature-d`), typed by its default.
+"""
+
+import argparse
+import importlib
+import json
+import os
+import sys
+
+from keras_audio_ssl.recipes.presets import load_preset
+from keras_audio_ssl.recipes.presets import recipe_defaults
+from keras_audio_ssl.recipes.presets import resolve_config
+
+#: Recipe modules by method name (a preset's "method" key picks one).
+RECIPES = ("byola", "cola")
+
+
+def _parse_value(text, default):
+    """Parses a command-line value using the type of the default."""
+    if isinstance(default, bool):
+        if text.lower() in ("1", "true", "yes", "on"):
+            return True
+        if text.lower() in ("0", "false", "no", "off"):
+            return False
+        raise argparse.ArgumentTypeError(f"expected true/false, got {text!r}")
+    if isinstance(default, int):
+        return int(text)
+    if isinstance(default, float):
+        return float(text)
+    if default is None or isinstance(default, (str, list, tuple)):
+        try:  # numbers, lists and null for None-default settings (e.g. steps_per_epoch)
+            return json.loads(text)
+        except json.JSONDecodeError:
+            return text
+    return text
+
+
+def recipe_module(method):
+    if method not in RECIPES:
+        raise ValueError(f"Unknown method; expected one of {list(RECIPES)}. Received: method={method!r}")
+    return importlib.import_module(f"keras_audio_ssl.recipes.{method}")
+
+
+def parse_args(fit_fn, argv=None, prog=None):
+    """Parses the command line of one recipe into `(data, output_dir, config)`."""
+    defaults = recipe_defaults(fit_fn)
+    defaults.pop("callbacks", None)
+    method = fit_fn.__module__.rsplit(".", 1)[-1]
+    parser = argparse.ArgumentParser(
+        prog=prog or f"python -m keras_audio_ssl.recipes.{method}",
+        description=f"Pretrain {method}. Settings: paper defaults <- --config preset <- explicit flags.",
+    )
+    parser.add_argument("--config", help="a preset JSON file, e.g. recipes/byola_audioset_d512.json")
+    parser.add_argument("--data", required=True, help="audio folder, CSV manifest or TFRecord glob")
+    parser.add_argument("--output-dir", default=None, help="run directory (default runs/<preset name>)")
+    for name, default in defaults.items():
+        if name == "output_dir":
+            continue
+        parser.add_argument(
+            "--" + name.replace("_", "-"),
+            dest=name,
+            default=argparse.SUPPRESS,
+            type=lambda text, d=default: _parse_value(text, d),
+            help=f"default {default!r}",
+        )
+    args = vars(parser.parse_args(argv))
+    data = args.pop("data")
+    preset_path = args.pop("config")
+    output_dir = args.pop("output_dir")
+    preset = load_preset(preset_path) if preset_path else {}
+    try:
+        config = resolve_config(fit_fn, preset, args)
+    except ValueError as e:
+        parser.error(str(e))
+    config.pop("callbacks", None)
+    config.pop("output_dir", None)
+    if output_dir is None:
+        name = os.path.splitext(os.path.basename(preset_path))[0] if preset_path else method
+        output_dir = os.path.join("runs", name)
+    return data, output_dir, config
+
+
+def main(fit_fn, argv=None, prog=None):
+    """Runs one recipe from the command line; user mistakes print one line and exit 2."""
+    from keras_audio_ssl.recipes.callbacks import TrainingDivergedError
+
+    data, output_dir, config = parse_args(fit_fn, argv, prog)
+    try:
+        fit_fn(data, output_dir=output_dir, **config)
+    except (TrainingDivergedError, ValueError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(f"Run directory: {output_dir}")
+    return 0
+
+
+def main_any(argv=None):
+    """`python -m keras_audio_ssl.recipes`: the method comes from the preset's "method" key or --method."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    method = None
+    if "--method" in argv:
+        i = argv.index("--method")
+        method = argv[i + 1] if i + 1 < len(argv) else None
+        del argv[i : i + 2]
+    elif "--config" in argv and argv.index("--config") + 1 < len(argv):
+        method = load_preset(argv[argv.index("--config") + 1]).get("method")
+    if method is None:
+        print("error: name the method with --method, or use a preset that has a \"method\" key", file=sys.stderr)
+        return 2
+    try:
+        module = recipe_module(method)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return main(module.fit, argv, prog="python -m keras_audio_ssl.recipes")

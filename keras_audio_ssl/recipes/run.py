@@ -1,0 +1,386 @@
+"""One `pretrain()` for every recipe: run directory, resume, statistics, logs, checkpoints, exports.
+
+A recipe (`recipes/byola.py`, `recipes/cola.py`, ...) holds its paper's defaults
+as keyword defaults of its `fit()` and a method builder; it calls `pretrain`,
+which writes the run directory:
+
+    embedding_model.keras   waveform [B, N] 16 kHz -> embedding [B, d] (log-mel + frozen pre-norm + encoder)
+    encoder.keras, encoder.weights.h5
+    normalization.json      {"mean", "std"} of the log-mel (pre-normalization statistics)
+    config.json             the fully resolved settings, library versions, status, finished epochs
+    history.csv             one row per checkpointed epoch
+    logs/                   TensorBoard
+    checkpoints/            encoder_epoch_XXX.weights.h5 (last `keep_checkpoints`);
+                            state.json + state/ = the whole training state (see run_state.py)
+
+Guarantees (each tested): a killed run resumes from its last finished epoch and
+then reads exactly the batches an uninterrupted run would have read; a
+finished run called again with the same settings returns its model without
+training; a larger `epochs` continues from the last finished epoch (history
+appended, statistics reused); every file is written through a temporary name
+and a rename, the final ones before the status says "finished".
+"""
+
+import inspect
+import json
+import os
+import platform
+import sys
+import time
+
+import numpy as np
+
+from keras_audio_ssl.recipes import run_state
+from keras_audio_ssl.recipes.callbacks import EncoderCheckpoint
+from keras_audio_ssl.recipes.callbacks import SetLearningRate
+from keras_audio_ssl.recipes.callbacks import StopOnNaN
+from keras_audio_ssl.recipes.callbacks import TrainingDivergedError
+
+#: Settings every recipe's `fit()` takes (with its own paper defaults).
+COMMON_SETTINGS = (
+    "output_dir",
+    "encoder",
+    "feature_d",
+    "epochs",
+    "batch_size",
+    "learning_rate",
+    "steps_per_epoch",
+    "norm_stats_samples",
+    "segment_samples",
+    "sample_rate",
+    "seed",
+    "jit_compile",
+    "keep_checkpoints",
+    "verbose",
+    "skip_bad_files",
+)
+# Settings that shape the saved state: a resume must use the same values.
+_STATE_SHAPING = ("encoder", "feature_d", "segment_samples", "sample_rate")
+FINAL_ARTEFACTS = ("encoder.keras", "encoder.weights.h5", "embedding_model.keras", "normalization.json")
+
+
+def resolve_jit_compile(jit_compile):
+    """`"auto"` -> XLA on GPU/TPU, off on CPU.
+
+    Measured on TF 2.21 CPU (DESIGN.md): a BYOL-A step at d=512, B=64 ran 63
+    samples/s without XLA and 40 with it; re-measured with the fused
+    BatchNorm on one pinned core (`taskset -c 0 ... --threads 1`), the step
+    ran 54 clips/s without XLA and 21 with it (66 % vs 25 % of the GEMM
+    peak), end to end 52 vs 21. So CPU defaults to off; on accelerators XLA
+    fuses the augmentation and EMA update, so it defaults on.
+    `benchmarks/throughput.py --jit-compile both` re-measures.
+    """
+    if isinstance(jit_compile, bool):
+        return jit_compile
+    if isinstance(jit_compile, str) and jit_compile.lower() in ("on", "true"):
+        return True
+    if isinstance(jit_compile, str) and jit_compile.lower() in ("off", "false"):
+        return False
+    if jit_compile != "auto":
+        raise ValueError(f"jit_compile must be True, False or 'auto'. Received: jit_compile={jit_compile!r}")
+    import tensorflow as tf
+
+    return bool(tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("TPU"))
+
+
+def build_encoder(name, feature_d):
+    """The registered encoder `name`, with `feature_d` where the architecture takes one."""
+    from keras_audio_ssl import encoders
+
+    cls = encoders.get_class(name)
+    if "feature_d" in inspect.signature(cls.__init__).parameters:
+        return cls(feature_d=feature_d)
+    return cls()
+
+
+def check_positive_int(name, value, allow_none=False):
+    if allow_none and value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        expected = "a positive integer" + (" or None" if allow_none else "")
+        raise ValueError(f"{name} must be {expected}. Received: {name}={value!r}")
+
+
+def check_fraction(name, value, low=0.0, high=1.0):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not low <= value <= high:
+        raise ValueError(f"{name} must be a number in [{low}, {high}]. Received: {name}={value!r}")
+
+
+def _check_common(settings):
+    for name in ("feature_d", "epochs", "batch_size", "norm_stats_samples", "segment_samples", "sample_rate"):
+        check_positive_int(name, settings[name])
+    check_positive_int("steps_per_epoch", settings["steps_per_epoch"], allow_none=True)
+    check_positive_int("keep_checkpoints", settings["keep_checkpoints"], allow_none=True)
+    lr = settings["learning_rate"]
+    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.floating)) or not lr > 0:
+        raise ValueError(f"learning_rate must be a positive number (e.g. 3e-4). Received: learning_rate={lr!r}")
+    out = settings["output_dir"]
+    if not isinstance(out, (str, os.PathLike)) or not os.fspath(out).strip():
+        raise ValueError(f"output_dir must name a run directory. Received: output_dir={out!r}")
+    if settings["verbose"] not in (0, 1, 2):
+        raise ValueError(f"verbose must be 0, 1 or 2. Received: verbose={settings['verbose']!r}")
+    if not isinstance(settings["seed"], (int, np.integer)) or isinstance(settings["seed"], bool):
+        raise ValueError(f"seed must be an integer. Received: seed={settings['seed']!r}")
+    from keras_audio_ssl import encoders
+
+    if str(settings["encoder"]).lower().replace("-", "_") not in {n.lower() for n in _encoder_names(encoders)}:
+        raise ValueError(
+            f"Unknown encoder; expected one of {encoders.names()}. Received: encoder={settings['encoder']!r}"
+        )
+
+
+def _encoder_names(encoders):
+    names = set(encoders.names())
+    names.update(type_name for type_name in (encoders.get_class(n).__name__ for n in encoders.names()))
+    return names
+
+
+def _as_dataset_source(data):
+    """NumPy arrays of waveforms become a tf.data.Dataset of 1-D clips."""
+    if isinstance(data, np.ndarray):
+        import tensorflow as tf
+
+        if data.ndim != 2:
+            raise ValueError(f"A waveform array must be 2-D [clips, samples]. Received: data.shape={data.shape}")
+        return tf.data.Dataset.from_tensor_slices(data.astype(np.float32))
+    return data
+
+
+def _versions():
+    import keras
+    import tensorflow as tf
+
+    import keras_audio_ssl
+
+    return {
+        "keras_audio_ssl": keras_audio_ssl.__version__,
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def _read_json(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def _check_resume_compatible(output_dir, settings, state_shaping):
+    previous = _read_json(os.path.join(output_dir, "config.json"))
+    if not previous:
+        return
+    changed = {
+        k: (previous.get(k), settings[k]) for k in state_shaping if k in previous and previous[k] != settings[k]
+    }
+    if previous.get("method") not in (None, settings.get("method")):
+        changed["method"] = (previous["method"], settings["method"])
+    if changed:
+        details = ", ".join(f"{k}: {old!r} -> {new!r}" for k, (old, new) in changed.items())
+        raise ValueError(
+            f"Cannot resume the run in {output_dir} with different model settings ({details}). "
+            "Use another output_dir, or delete its checkpoints folder to start over. "
+            f"Received: {', '.join(f'{k}={new!r}' for k, (_, new) in changed.items())}"
+        )
+
+
+def _history(state):
+    import keras
+
+    history = keras.callbacks.History()
+    history.history = {k: list(v) for k, v in state.history.items()}
+    history.epoch = list(range(state.epochs_finished))
+    return history
+
+
+def _say(verbose, message):
+    if verbose:
+        print(message, flush=True)
+
+
+def pretrain(data, *, method, settings, build_method, state_shaping=(), segments_per_clip=1, callbacks=None):
+    """Pretrains a self-supervised method and writes the run directory (see the module docstring).
+
+    Args:
+        data: a folder of audio, a CSV manifest, a TFRecord glob, a list of
+            paths, a `tf.data.Dataset` of 1-D float32 waveforms, or a NumPy
+            array `[clips, samples]`.
+        method: the method's name, recorded in `config.json` (`"byola"`, `"cola"`).
+        settings: every setting of the recipe's `fit()` (the `COMMON_SETTINGS`
+            and the method's own), JSON-serialisable; saved in `config.json`.
+        build_method: `build_method(encoder, mean=, std=)` -> an uncompiled
+            `SelfSupervisedMethod`.
+        state_shaping: the method's settings that change the saved state's
+            shape (a resume with other values is refused).
+        segments_per_clip: crops per clip in each batch (COLA: 2).
+        callbacks: extra Keras callbacks.
+
+    Returns:
+        `(model, history)`: the trained method and a `keras.callbacks.History`
+        covering every finished epoch, also those before a resume.
+
+    Raises:
+        TrainingDivergedError: the loss became NaN/inf (message names epoch and step).
+        ValueError: a setting is out of range (named), or a resume would change the model.
+    """
+    import keras
+
+    from keras_audio_ssl.data import make_pretraining_dataset
+    from keras_audio_ssl.encoders import build_embedding_model
+
+    settings = dict(settings, method=method)
+    _check_common(settings)
+    verbose = settings["verbose"]
+    if verbose == 1 and not sys.stdout.isatty():
+        verbose = 2  # progress bars redraw with carriage returns: one line per epoch in logs
+    epochs, seed = settings["epochs"], int(settings["seed"])
+    use_jit = resolve_jit_compile(settings["jit_compile"])
+    output_dir = os.path.abspath(os.fspath(settings["output_dir"]))
+    settings["output_dir"] = output_dir
+    os.makedirs(os.path.join(output_dir, run_state.STATE_DIR), exist_ok=True)
+    for folder in (output_dir, os.path.join(output_dir, "checkpoints"), os.path.join(output_dir, run_state.STATE_DIR)):
+        run_state.remove_stale_temporaries(folder)
+
+    state = run_state.RunState.read(output_dir)
+    has_state = state.epochs_finished > 0 or bool(state.notes)
+    if has_state:
+        _check_resume_compatible(output_dir, settings, _STATE_SHAPING + tuple(state_shaping))
+    keras.utils.set_random_seed(seed)
+
+    # Statistics: computed once per run directory and reused by every later call.
+    norm_path = os.path.join(output_dir, "normalization.json")
+    stats = _read_json(norm_path) if has_state else None
+    source = _as_dataset_source(data)
+    dataset_args = dict(
+        segment_samples=settings["segment_samples"],
+        sample_rate=settings["sample_rate"],
+        skip_bad_files=settings["skip_bad_files"],
+    )
+    checked_files = None
+    if stats is None:
+        stats_ds = make_pretraining_dataset(
+            source,
+            batch_size=min(settings["batch_size"], settings["norm_stats_samples"]),
+            shuffle=True,
+            seed=seed + 1,
+            repeat=False,
+            drop_remainder=False,
+            **dataset_args,
+        )
+        checked_files = stats_ds.audio_files  # the train dataset reuses the check
+        from keras_audio_ssl.audio import log_mel_statistics
+
+        mean, std = log_mel_statistics(
+            stats_ds, settings["norm_stats_samples"], total=stats_ds.num_examples, verbose=verbose
+        )
+        stats = {"mean": mean, "std": std}
+        run_state.write_json_atomic(norm_path, stats)
+    else:
+        _say(verbose, f"Reusing the normalization statistics of {output_dir}: mean={stats['mean']:.4f} "
+             f"std={stats['std']:.4f}")
+    mean, std = float(stats["mean"]), float(stats["std"])
+
+    config = {
+        **{k: v for k, v in settings.items()},
+        "jit_compile_resolved": use_jit,
+        "data": data if isinstance(data, (str, list)) else type(data).__name__,
+        "normalization": {"mean": mean, "std": std},
+        "versions": _versions(),
+        "status": "running",
+        "epochs_finished": state.epochs_finished,
+    }
+    config_path = os.path.join(output_dir, "config.json")
+
+    encoder = build_encoder(settings["encoder"], settings["feature_d"])
+    model = build_method(encoder, mean=mean, std=std)
+    model.compile(optimizer=keras.optimizers.Adam(settings["learning_rate"]), jit_compile=use_jit)
+    model.build((None, settings["segment_samples"]))
+    if not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+    initial_epoch = state.restore_into(model) if state.checkpoints else 0
+    for note in state.notes:
+        print(f"Resume: {note}", file=sys.stderr, flush=True)
+    if initial_epoch:
+        _say(verbose, f"Resuming the run in {output_dir} after epoch {initial_epoch}")
+
+    if initial_epoch < epochs:
+        run_state.write_json_atomic(config_path, config)
+        train_ds = make_pretraining_dataset(
+            checked_files or source,
+            batch_size=settings["batch_size"],
+            shuffle=True,
+            seed=seed,
+            repeat=settings["steps_per_epoch"] is not None,
+            drop_remainder=True,
+            epochs=(initial_epoch, epochs),
+            steps_per_epoch=settings["steps_per_epoch"],
+            segments_per_clip=segments_per_clip,
+            **dataset_args,
+        )
+        if train_ds.steps_per_epoch is None:
+            train_ds = _unseeded_epochs(checked_files or source, settings, seed, segments_per_clip, dataset_args, verbose)
+        nan_guard = StopOnNaN(learning_rate=settings["learning_rate"])
+        all_callbacks = [
+            SetLearningRate(settings["learning_rate"]),
+            nan_guard,
+            keras.callbacks.TensorBoard(os.path.join(output_dir, "logs"), update_freq="epoch"),
+            EncoderCheckpoint(encoder, os.path.join(output_dir, "checkpoints"), keep=settings["keep_checkpoints"]),
+            *(callbacks or []),
+            run_state.EpochStateCheckpoint(state, skip_epoch=lambda: nan_guard.message is not None),
+        ]
+        start = time.time()
+        model.fit(
+            train_ds,
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            steps_per_epoch=getattr(train_ds, "steps_per_epoch", None),
+            callbacks=all_callbacks,
+            verbose=verbose,
+            shuffle=False,  # the dataset shuffles itself
+        )
+        config["train_seconds_this_session"] = round(time.time() - start, 1)
+        if nan_guard.message is not None:
+            config.update(status="diverged", error=nan_guard.message, epochs_finished=state.epochs_finished)
+            run_state.write_json_atomic(config_path, config)
+            raise TrainingDivergedError(nan_guard.message)
+    elif state.epochs_finished > epochs:
+        _say(verbose, f"The run in {output_dir} already has {state.epochs_finished} epochs (asked: {epochs}); "
+             "returning it as it is")
+    previous = _read_json(config_path) or {}
+    missing = [name for name in FINAL_ARTEFACTS if not os.path.exists(os.path.join(output_dir, name))]
+    if initial_epoch < epochs or missing or previous.get("status") != "finished":
+        _write_final_artefacts(output_dir, encoder, mean, std, build_embedding_model)
+        config.update(
+            status="finished",
+            epochs_finished=state.epochs_finished,
+            final_loss=(state.history.get("loss") or [None])[-1],
+        )
+        run_state.write_json_atomic(config_path, config)
+    elif initial_epoch >= epochs:
+        _say(verbose, f"The run in {output_dir} is finished ({state.epochs_finished} epochs): nothing to train")
+    return model, _history(state)
+
+
+def _unseeded_epochs(source, settings, seed, segments_per_clip, dataset_args, verbose):
+    """A source of unknown size: one pass per epoch, re-randomized per iteration (resume not batch-exact)."""
+    from keras_audio_ssl.data import make_pretraining_dataset
+
+    _say(verbose, "The data's size is unknown (no index.json / unknown cardinality): a resumed run restarts "
+         "the epoch randomness. Pass steps_per_epoch for batch-exact resumes.")
+    dataset = make_pretraining_dataset(
+        source, batch_size=settings["batch_size"], shuffle=True, seed=seed, repeat=False, drop_remainder=True,
+        segments_per_clip=segments_per_clip, **dataset_args,
+    )
+    dataset.steps_per_epoch = None
+    return dataset
+
+
+def _write_final_artefacts(output_dir, encoder, mean, std, build_embedding_model):
+    save = run_state.save_atomic
+    save(encoder.save, os.path.join(output_dir, "encoder.keras"))
+    save(encoder.save_weights, os.path.join(output_dir, "encoder.weights.h5"))
+    embedding_model = build_embedding_model(encoder, mean=mean, std=std)
+    save(embedding_model.save, os.path.join(output_dir, "embedding_model.keras"))
