@@ -56,3 +56,34 @@ def element_seeds(seed):
     draws = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
     # The element counter as the second word keeps seeds distinct even if two draws collide.
     return tf.data.Dataset.zip(draws, tf.data.Dataset.counter()).map(lambda a, b: tf.stack([a, b]))
+
+
+def stateless_shuffle(dataset, buffer_size, seed, *, size=None):
+    """Shuffles `dataset` as a pure function of the int64 tensor `seed`.
+
+    `Dataset.shuffle` routes its seed through the global seed (`tf.random.set_seed`
+    changes the order, and a tensor seed fails when the global seed truncates to 0),
+    so the epoch-seeded pipeline, whose order must depend on `(seed, epoch)` alone,
+    shuffles with stateless ops instead:
+
+    - `size` given (a finite list such as file paths or shards): one full
+      permutation of the `size` elements.
+    - otherwise (a stream): consecutive blocks of `buffer_size` elements, each
+      permuted; a block shuffle mixes as far as a shuffle buffer of that size.
+    """
+    seed = tf.stack([tf.cast(seed, tf.int64), tf.constant(0x5EED, tf.int64)])
+    if size is not None:
+        order = tf.random.experimental.stateless_shuffle(tf.range(int(size), dtype=tf.int64), seed=seed)
+        elements = dataset.batch(int(size)).get_single_element()
+        return tf.data.Dataset.from_tensor_slices(order).map(
+            lambda i: tf.nest.map_structure(lambda t: tf.gather(t, i), elements)
+        )
+    blocks = dataset.batch(int(buffer_size))
+    block_seeds = tf.data.Dataset.counter().map(lambda i: tf.random.experimental.stateless_fold_in(seed, i))
+
+    def permute(block, block_seed):
+        count = tf.shape(tf.nest.flatten(block)[0], out_type=tf.int64)[0]
+        order = tf.random.experimental.stateless_shuffle(tf.range(count), seed=block_seed)
+        return tf.nest.map_structure(lambda t: tf.gather(t, order), block)
+
+    return tf.data.Dataset.zip(blocks, block_seeds).map(permute).unbatch()

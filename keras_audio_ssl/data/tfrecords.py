@@ -27,6 +27,7 @@ import tensorflow as tf
 
 from keras_audio_ssl.audio.decode import AudioDecodeError
 from keras_audio_ssl.audio.decode import load_audio
+from keras_audio_ssl.data.cropping import stateless_shuffle
 
 logger = logging.getLogger(__name__)
 
@@ -94,8 +95,10 @@ def read_tfrecord_shards(source, *, shuffle_files=False, seed=None, num_parallel
 
     Args:
         source: glob pattern (`"shards/*.tfrecord*"`), folder of shards, or list.
-        shuffle_files: shuffle the shard order every epoch (seeded by `seed`).
-        seed: int seed for the file shuffle.
+        shuffle_files: shuffle the shard order (seeded by `seed`).
+        seed: int seed for a shard order that changes every epoch, or an
+            int64 tensor for one fixed order that depends on that tensor alone
+            (the epoch-seeded pipeline).
         num_parallel_reads: shards read concurrently (interleaved
             deterministically, so a seed fixes the record order).
 
@@ -105,7 +108,9 @@ def read_tfrecord_shards(source, *, shuffle_files=False, seed=None, num_parallel
     """
     files = list_tfrecord_files(source)
     dataset = tf.data.Dataset.from_tensor_slices(files)
-    if shuffle_files:
+    if shuffle_files and tf.is_tensor(seed):
+        dataset = stateless_shuffle(dataset, len(files), seed, size=len(files))
+    elif shuffle_files:
         dataset = dataset.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.interleave(
         tf.data.TFRecordDataset,
