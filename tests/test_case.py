@@ -118,3 +118,80 @@ def write_wav(path, samples, sample_rate=16000, subtype="PCM_16"):
 def tone(freq=440.0, seconds=1.0, sample_rate=16000, amplitude=0.5):
     t = np.arange(int(seconds * sample_rate)) / sample_rate
     return (amplitude * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def run_method_test(build_model, waveforms, *, tmp_path, epochs=8, batch_size=8, min_loss_drop=0.1,
+                    mirrored_builder=None):
+    """What every self-supervised method must do, on a tiny model and a tiny set.
+
+    1. One `train_step`: finite logs for every tracked metric; the optimizer's
+       variables move, the ones the method keeps out of the optimizer
+       (momentum targets) are not among them.
+    2. The loss falls over `epochs` of `fit` (by `min_loss_drop`), without a
+       collapse warning flag.
+    3. A `.keras` save/load round trip restores the method (same config) and
+       the next step is identical for the original and the loaded model.
+    4. With `mirrored_builder` ("module:function", see
+       tests/methods/method_builders.py), one step under MirroredStrategy on 2
+       logical CPUs equals the single-device step (subprocess).
+
+    Args:
+        build_model: `() -> ` a compiled, built method (same seed every call).
+        waveforms: float32 `[N, samples]` (or `[N, S, samples]` for methods
+            that take several crops per clip).
+    """
+    import json
+    import subprocess
+    import sys
+
+    import tensorflow as tf
+
+    # 1. One step.
+    model = build_model()
+    variables = model.trainable_variables
+    excluded = {id(v) for v in model.optimizer_excluded_variables()}
+    assert not excluded & {id(v) for v in variables}, "a momentum target is in the optimizer"
+    before = [np.array(v.numpy()) for v in variables]
+    logs = model.train_step(tf.constant(waveforms[:batch_size]))
+    for name in model.metric_names:
+        if name in logs:
+            assert np.all(np.isfinite(np.asarray(logs[name]))), f"{name} is not finite: {logs[name]}"
+    assert "loss" in logs
+    moved = sum(not np.allclose(b, np.asarray(v.numpy())) for b, v in zip(before, variables))
+    assert moved > len(variables) // 2, f"only {moved} of {len(variables)} trainable variables moved"
+
+    # 2. The loss falls on a tiny set.
+    model = build_model()
+    data = tf.data.Dataset.from_tensor_slices(waveforms).batch(batch_size, drop_remainder=True)
+    losses = model.fit(data, epochs=epochs, verbose=0, shuffle=False).history["loss"]
+    assert np.all(np.isfinite(losses)), losses
+    assert np.mean(losses[-2:]) < np.mean(losses[:2]) - min_loss_drop, losses
+    assert int(model.collapse_warned.numpy()) == 0
+
+    # 3. .keras round trip continues training identically.
+    path = os.path.join(str(tmp_path), "method.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert type(loaded) is type(model) and loaded.get_config() == model.get_config()
+    batch = tf.constant(waveforms[:batch_size])
+    model.train_step(batch)
+    loaded.train_step(batch)
+    assert len(model.variables) == len(loaded.variables)
+    for a, b in zip(model.variables, loaded.variables):
+        np.testing.assert_allclose(np.asarray(a.numpy()), np.asarray(b.numpy()), rtol=1e-5, atol=1e-6, err_msg=a.path)
+
+    # 4. MirroredStrategy step == single-device step.
+    if mirrored_builder is not None:
+        repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        script = os.path.join(repo, "tests", "methods", "mirrored_step.py")
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=repo + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        result = subprocess.run([sys.executable, script, mirrored_builder, "1"], capture_output=True, text=True,
+                                env=env, timeout=600, cwd=repo)
+        assert result.returncode == 0, result.stderr[-3000:]
+        summary = json.loads(result.stdout.strip().splitlines()[-1])
+        assert summary["replicas"] == 2
+        assert abs(summary["loss_single"] - summary["loss_mirrored"]) < 1e-5, summary
+        assert summary["moved"] > 1e-4, summary  # the step did something
+        assert summary["max_weight_diff_step1"] < 1e-5, summary
+        return summary
+    return None

@@ -2,6 +2,8 @@
 
 from keras import ops
 
+from keras_audio_ssl.layers import l2_normalize
+
 
 def byol_loss(predictions, targets, reduction="mean"):
     """BYOL loss `2 - 2 * cos(p, z)` between predictions and target projections.
@@ -23,15 +25,9 @@ def byol_loss(predictions, targets, reduction="mean"):
         raise ValueError(
             f"`reduction` must be 'mean' or None. Received: reduction={reduction}"
         )
-    p = _l2_normalize(predictions)
-    z = _l2_normalize(ops.stop_gradient(targets))
+    p = l2_normalize(predictions)
+    z = l2_normalize(ops.stop_gradient(targets))
     per_sample = 2.0 - 2.0 * ops.sum(p * z, axis=-1)
     if reduction is None:
         return per_sample
     return ops.mean(per_sample)
-
-
-def _l2_normalize(x):
-    # Same clamp as torch.nn.functional.normalize (eps 1e-12 on the norm).
-    norm = ops.sqrt(ops.sum(ops.square(x), axis=-1, keepdims=True))
-    return x / ops.maximum(norm, 1e-12)

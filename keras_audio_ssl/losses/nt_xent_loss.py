@@ -2,6 +2,8 @@
 
 from keras import ops
 
+from keras_audio_ssl.layers import l2_normalize
+
 
 def nt_xent_loss(z1, z2, temperature=0.1, return_diagnostics=False):
     """SimCLR's NT-Xent over a batch of positive pairs `(z1[i], z2[i])`.
@@ -24,7 +26,7 @@ def nt_xent_loss(z1, z2, temperature=0.1, return_diagnostics=False):
             f"`temperature` must be positive. Received: temperature={temperature}"
         )
     z = ops.concatenate([z1, z2], axis=0)
-    z = z / ops.maximum(ops.sqrt(ops.sum(ops.square(z), axis=-1, keepdims=True)), 1e-12)
+    z = l2_normalize(z)
     n = ops.shape(z)[0]
     batch = n // 2
     logits = ops.matmul(z, ops.transpose(z)) / temperature

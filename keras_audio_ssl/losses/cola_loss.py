@@ -1,0 +1,58 @@
+"""COLA's symmetric in-batch contrastive loss (bilinear or cosine similarity)."""
+
+from keras import ops
+
+from keras_audio_ssl.layers import l2_normalize
+from keras_audio_ssl.losses.bilinear_loss import bilinear_loss
+
+
+def pair_similarity(anchors, candidates, kernel=None, temperature=0.2):
+    """All-pairs similarity `[A, C]`: bilinear `a^T W c` with `kernel`, else cosine / temperature."""
+    if kernel is not None:
+        return ops.matmul(ops.matmul(anchors, kernel), ops.transpose(candidates))
+    return ops.matmul(l2_normalize(anchors), ops.transpose(l2_normalize(candidates))) / temperature
+
+
+def cola_loss(anchors, positives, kernel=None, temperature=0.2, all_anchors=None, all_positives=None, offset=0):
+    """Softmax cross-entropy over the batch, both directions averaged (Saeed et al., 2021).
+
+    Pair i is `(anchors[i], positives[i])`, two segments of one clip; the
+    other clips' segments are the negatives. With S = sim(all anchors, all
+    positives) (`pair_similarity`), the loss averages the cross-entropy of
+    each anchor's row (find its positive among all positives) and of each
+    positive's column (find its anchor among all anchors). COLA uses one
+    direction; the symmetric form is the issue's choice (both directions
+    average to the same expectation and halve the variance).
+
+    Args:
+        anchors, positives: `[B, D]` projections of this replica's pairs.
+        kernel: `[D, D]` bilinear weight (COLA's default), or None for
+            cosine similarity divided by `temperature`.
+        temperature: float > 0, used by the cosine similarity.
+        all_anchors, all_positives: the global batch's projections gathered
+            from every replica (`distribute.gather`), so the negatives are the
+            global batch as in the paper; default: this batch.
+        offset: index of this replica's first pair in the global batch.
+
+    Returns:
+        `(loss, diagnostics)`: diagnostics `contrastive_accuracy` (positive
+        ranked first, both directions), `logits_entropy` (nats, mean over
+        both directions), `logits` (anchor rows).
+
+    Example:
+    >>> loss, diagnostics = cola_loss(g1, g2, kernel=similarity.kernel)
+    """
+    if kernel is None and not temperature > 0:
+        raise ValueError(f"`temperature` must be positive. Received: temperature={temperature}")
+    all_anchors = anchors if all_anchors is None else all_anchors
+    all_positives = positives if all_positives is None else all_positives
+    labels = ops.arange(ops.shape(anchors)[0]) + offset
+    rows = pair_similarity(anchors, all_positives, kernel, temperature)
+    columns = ops.transpose(pair_similarity(all_anchors, positives, kernel, temperature))
+    loss_rows, diag_rows = bilinear_loss(rows, return_diagnostics=True, labels=labels)
+    loss_cols, diag_cols = bilinear_loss(columns, return_diagnostics=True, labels=labels)
+    return 0.5 * (loss_rows + loss_cols), {
+        "contrastive_accuracy": 0.5 * (diag_rows["accuracy"] + diag_cols["accuracy"]),
+        "logits_entropy": 0.5 * (diag_rows["entropy"] + diag_cols["entropy"]),
+        "logits": rows,
+    }

@@ -1,0 +1,149 @@
+"""COLA: contrastive learning of general-purpose audio representations (Saeed et al., 2021)."""
+
+import keras
+from keras import ops
+
+from keras_audio_ssl import augment
+from keras_audio_ssl import distribute
+from keras_audio_ssl.heads import BilinearSimilarity
+from keras_audio_ssl.heads import COLAProjectionHead
+from keras_audio_ssl.losses import cola_loss
+from keras_audio_ssl.methods.base import SelfSupervisedMethod
+
+_SIMILARITIES = ("bilinear", "cosine")
+_AUGMENTATIONS = ("none", "byola")
+
+
+@keras.saving.register_keras_serializable(package="keras_audio_ssl")
+class COLA(SelfSupervisedMethod):
+    """COLA (Saeed et al., ICASSP 2021), and COLA' (the BYOL-A paper's baseline).
+
+    Views: two random, distinct segments of each clip (the data pipeline's
+    `segments_per_clip=2`: `train_step` receives `[B, 2, N]`, the base passes
+    them on crop-major, so `x[:B]` and `x[B:]` are the two segments),
+    optionally each augmented with BYOL-A's mixup + random resize crop and
+    post-normalized (COLA'). Loss: the encoder embeds both segments in one
+    batch of 2B, the head g (Dense 512 -> LayerNorm -> tanh) projects them,
+    and `cola_loss` scores every anchor against every clip's other segment
+    with the bilinear similarity `g(x)^T W g(x')` (default) or cosine /
+    temperature, cross-entropy over the batch in both directions. Negatives
+    are the other clips of the global batch (gathered across replicas), no
+    memory bank. Diagnostics: contrastive accuracy and the logits' entropy.
+
+    Where the paper is silent or differs from this garden: the front end is
+    BYOL-A's log-mel (64 mels, 96 frames per 0.95 s segment) and inputs are
+    pre-normalized with dataset statistics (an affine map; COLA' needs it).
+
+    Args:
+        encoder: Keras model `[B, n_mels, T, 1]` -> `[B, d]` (EfficientNet-B0
+            in the paper; any registered encoder).
+        projection_dim: int. Units of the head g (512).
+        similarity: `"bilinear"` (default) or `"cosine"`.
+        temperature: float > 0 for the cosine similarity (0.2).
+        augmentation: `"none"` (COLA) or `"byola"` (BYOL-A's mixup + RRC on
+            each segment, then post-normalization: COLA' with augmentations).
+        mixup_ratio, memory_size: BYOL-A's mixup settings when
+            `augmentation="byola"`.
+        **kwargs: `SelfSupervisedMethod` arguments (`n_mels`, `front_end`,
+            `pre_norm_mean`, `pre_norm_std`, `collapse_threshold`, `seed`).
+
+    Example:
+    ```python
+    model = COLA(encoders.get("audio_ntt2020", feature_d=512), pre_norm_mean=m, pre_norm_std=s)
+    model.compile(optimizer=keras.optimizers.Adam(1e-4))
+    model.fit(make_pretraining_dataset(..., segments_per_clip=2), epochs=...)
+    ```
+    """
+
+    metric_names = ("loss", "embedding_std", "contrastive_accuracy", "logits_entropy")
+
+    def __init__(
+        self,
+        encoder,
+        *,
+        projection_dim=512,
+        similarity="bilinear",
+        temperature=0.2,
+        augmentation="none",
+        mixup_ratio=0.4,
+        memory_size=2048,
+        **kwargs,
+    ):
+        super().__init__(encoder, **kwargs)
+        if similarity not in _SIMILARITIES:
+            raise ValueError(f"`similarity` must be one of {_SIMILARITIES}. Received: similarity={similarity!r}")
+        if augmentation not in _AUGMENTATIONS:
+            raise ValueError(
+                f"`augmentation` must be one of {_AUGMENTATIONS}. Received: augmentation={augmentation!r}"
+            )
+        if not temperature > 0:
+            raise ValueError(f"`temperature` must be positive. Received: temperature={temperature}")
+        self.projection_dim = projection_dim
+        self.similarity = similarity
+        self.temperature = float(temperature)
+        self.augmentation = augmentation
+        self.mixup_ratio = float(mixup_ratio)
+        self.memory_size = memory_size
+
+        # === Layers ===
+        self.projector = COLAProjectionHead(projection_dim, name="projector")
+        self.bilinear = BilinearSimilarity(name="bilinear_similarity") if similarity == "bilinear" else None
+        self.view_augmentation = None
+        if augmentation == "byola":
+            seeds = self.seeds(2)
+            self.view_augmentation = augment.BYOLAAugmentation(
+                mixup=augment.MixupBYOLA(ratio=mixup_ratio, memory_size=memory_size, seed=seeds[0], name="mixup"),
+                rrc=augment.RandomResizeCrop(seed=seeds[1], name="random_resize_crop"),
+                name="byola_augmentation",
+            )
+            self.post_norm = augment.PostNormalization(name="post_normalization")
+
+    def build_heads(self, log_mel_shape):
+        if self.view_augmentation is not None:
+            self.view_augmentation.build(log_mel_shape)
+        self.projector.build((None, self.embedding_dim()))
+        if self.bilinear is not None:
+            self.bilinear.build([(None, self.projection_dim), (None, self.projection_dim)])
+
+    def make_views(self, x, training=True):
+        """The two segments `[2B, F, T, 1]` (first half: one segment of each clip), augmented for COLA'."""
+        if self.view_augmentation is None:
+            return x
+        views = self.view_augmentation(x, training=training, update_memory=False)
+        if distribute.replica_context() is None:
+            return self.post_norm(views, training=True)
+        mean, std = distribute.global_mean_std(views)
+        return (views - mean) / ops.maximum(std, self.post_norm.epsilon)
+
+    def compute_loss_and_diagnostics(self, views, training=True):
+        projection = self.projector(self.encoder(views, training=training))
+        anchors, positives = ops.split(projection, 2, axis=0)
+        loss, diagnostics = cola_loss(
+            anchors,
+            positives,
+            kernel=None if self.bilinear is None else self.bilinear.kernel,
+            temperature=self.temperature,
+            all_anchors=distribute.gather(anchors),
+            all_positives=distribute.gather(positives),
+            offset=distribute.replica_id() * ops.shape(anchors)[0],
+        )
+        diagnostics["embeddings"] = projection
+        return loss, diagnostics
+
+    def after_step(self, x, views, diagnostics):
+        if self.view_augmentation is not None:
+            self.view_augmentation.mixup.update_memory(distribute.gather(x))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "projection_dim": self.projection_dim,
+                "similarity": self.similarity,
+                "temperature": self.temperature,
+                "augmentation": self.augmentation,
+                "mixup_ratio": self.mixup_ratio,
+                "memory_size": self.memory_size,
+            }
+        )
+        return config
