@@ -7,12 +7,18 @@ Entry points:
 - `keras_audio_ssl.export.export_savedmodel(...)` / `export_tflite(...)`, and the
   `tools/export_*.py` command lines.
 
-Subpackages and the names below load on first use, so tools that need no
+`keras.saving.load_model` loads every `.keras` file the garden writes after a
+bare `import keras_audio_ssl` (see `keras_registration`). Subpackages and the
+names below load on first use, so tools that need no
 TensorFlow (the offline-benchmark builder, its worker processes) do not pay its
 import.
 """
 
 import importlib
+
+from keras_audio_ssl import keras_registration
+
+keras_registration.install()
 
 __version__ = "0.1.0"
 

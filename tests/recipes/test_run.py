@@ -1,0 +1,107 @@
+"""`recipes.run.pretrain`'s run-directory guarantees, through the BYOL-A recipe."""
+
+import csv
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+
+from keras_audio_ssl import synthetic
+from keras_audio_ssl.recipes import byola
+
+TINY = dict(feature_d=16, batch_size=8, memory_size=16, norm_stats_samples=16, verbose=0, jit_compile=False)
+
+
+def _epochs_in_csv(path):
+    with open(path, newline="") as f:
+        return [int(r["epoch"]) for r in csv.DictReader(f)]
+
+
+class _EpochsSeen(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.epochs = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epochs.append(epoch)
+
+
+@pytest.fixture(scope="module")
+def clips():
+    return synthetic.make_unlabeled_corpus(16, seconds=0.95, seed=3)
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory, clips):
+    run = tmp_path_factory.mktemp("finished") / "run"
+    byola.fit(clips, output_dir=str(run), epochs=2, **TINY)
+    return run
+
+
+def _encoder_weights(run):
+    return [np.array(w) for w in keras.saving.load_model(str(run / "encoder.keras")).get_weights()]
+
+
+def test_finished_run_called_again_returns_it_without_training(finished_run, clips, capsys):
+    before = _encoder_weights(finished_run)
+    stamp = os.path.getmtime(finished_run / "encoder.keras")
+    seen = _EpochsSeen()
+    model, history = byola.fit(clips, output_dir=str(finished_run), epochs=2, callbacks=[seen],
+                               **{**TINY, "verbose": 2})
+    assert seen.epochs == [] and history.epoch == [0, 1]
+    assert "nothing to train" in capsys.readouterr().out
+    assert os.path.getmtime(finished_run / "encoder.keras") == stamp
+    for a, b in zip(before, model.encoder.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert _epochs_in_csv(finished_run / "history.csv") == [0, 1]
+
+
+def test_more_epochs_continue_and_append_history(tmp_path, finished_run, clips):
+    run = tmp_path / "run"
+    import shutil
+
+    shutil.copytree(finished_run, run)
+    stats = json.loads((run / "normalization.json").read_text())
+    seen = _EpochsSeen()
+    _, history = byola.fit(clips, output_dir=str(run), epochs=3, callbacks=[seen], **TINY)
+    assert seen.epochs == [2] and history.epoch == [0, 1, 2]
+    assert _epochs_in_csv(run / "history.csv") == [0, 1, 2]
+    assert json.loads((run / "normalization.json").read_text()) == stats  # statistics reused
+    config = json.loads((run / "config.json").read_text())
+    assert config["status"] == "finished" and config["epochs_finished"] == 3
+
+
+@pytest.mark.parametrize("damage", ["empty", "garbage"])
+def test_damaged_state_falls_back_to_the_backup_and_says_so(tmp_path, finished_run, clips, capsys, damage):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    state = run / "checkpoints" / "state.json"
+    assert (run / "checkpoints" / "state.json.bkp").exists()
+    state.write_text("" if damage == "empty" else "{not json")
+    seen = _EpochsSeen()
+    _, history = byola.fit(clips, output_dir=str(run), epochs=2, callbacks=[seen], **TINY)
+    err = capsys.readouterr().err
+    assert "state.json is damaged" in err and "state.json.bkp" in err
+    # The backup is the state after epoch 1 of 2: one epoch is retrained, none is lost or duplicated.
+    assert seen.epochs == [1] and history.epoch == [0, 1]
+    assert _epochs_in_csv(run / "history.csv") == [0, 1]
+
+
+def test_unloadable_checkpoint_falls_back_to_the_previous_one(tmp_path, finished_run, clips, capsys):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    state = json.loads((run / "checkpoints" / "state.json").read_text())
+    newest = run / "checkpoints" / "state" / state["checkpoints"][-1][1]
+    newest.write_bytes(b"\0" * 64)  # what a disk-full failure can leave
+    seen = _EpochsSeen()
+    byola.fit(clips, output_dir=str(run), epochs=2, callbacks=[seen], **TINY)
+    err = capsys.readouterr().err
+    assert os.path.basename(str(newest)) in err
+    assert seen.epochs == [1]
+    assert _epochs_in_csv(run / "history.csv") == [0, 1]
