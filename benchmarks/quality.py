@@ -1,12 +1,13 @@
-"""Quality benchmark: BYOL-A pretrained on the offline pool vs a random encoder.
+"""Quality benchmark: methods pretrained on the offline pool vs a random encoder, at one budget.
 
-    python benchmarks/quality.py --benchmark DIR [--build-size small] [--epochs 100 --minutes 25]
+    python benchmarks/quality.py --benchmark DIR [--methods byol-a cola "cola'" "cola'+"]
+        [--build-size small] [--epochs 100 --minutes 25]
         [--feature-d 512] [--batch-size 64] [--pool-clips N] [--probe-runs 5] [--output results/quality]
     python benchmarks/quality.py --quick          # CI-sized: tiny benchmark slice, minutes
 
 1. Uses the offline benchmark in `--benchmark` (built by tools/make_offline_benchmark.py;
    if the folder has no benchmark.json it is built there at `--build-size`).
-2. Pretrains BYOL-A (`recipes.byola.fit`) on the unlabelled pool (`pretrain_pool.csv`,
+2. Pretrains each method (`recipes.byola.fit`, `recipes.cola.fit`) on the unlabelled pool (`pretrain_pool.csv`,
    disjoint from every test set) within the budget: at most `--epochs` epochs, and no
    new epoch is started once `--minutes` would be exceeded.
 3. Probes every task with the BYOL-A linear protocol (downstream-train normalisation,
@@ -75,36 +76,58 @@ def _ensure_benchmark(benchmark, build_size, seed):
     build_offline_benchmark(benchmark, size=build_size, workers=os.cpu_count() or 1, seed=seed)
 
 
-def _summary_table(long):
-    """Wide table: task, metric, BYOL-A, random, margin (+ an average row)."""
+def _summary_table(long, methods):
+    """Wide table: task, metric, each method, random, each method's margin over random (+ an average row)."""
+    encoders = [*methods, "random"]
     rows = []
     for task, group in long.groupby("task", sort=False):
         by = {r["encoder"]: r for _, r in group.iterrows()}
-        pre, rnd = by["byol-a"], by["random"]
-        rows.append({"task": task, "metric": pre["metric"], "byol-a": pre["score"], "byol-a std": pre["score_std"],
-                     "random": rnd["score"], "random std": rnd["score_std"], "margin": pre["score"] - rnd["score"]})
+        row = {"task": task, "metric": by["random"]["metric"]}
+        for encoder in encoders:
+            row[encoder], row[f"{encoder} std"] = by[encoder]["score"], by[encoder]["score_std"]
+        rows.append(row)
     # The average's spread: per probe seed, average over tasks; then std over seeds.
     average = {"task": "average", "metric": "mean"}
-    for encoder in ("byol-a", "random"):
+    for encoder in encoders:
         runs = long[long["encoder"] == encoder]["scores"].map(lambda s: [float(v) for v in str(s).split(";")])
         per_seed = np.mean(np.stack(runs.tolist()), axis=0)
         average[encoder] = float(per_seed.mean())
         average[f"{encoder} std"] = float(per_seed.std())
-    average["margin"] = average["byol-a"] - average["random"]
     rows.append(average)
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    for method in methods:
+        table[_margin(method, methods)] = table[method] - table["random"]
+    return table
 
 
-def _pm(table):
+def _margin(method, methods):
+    return "margin" if len(methods) == 1 else f"{method} margin"
+
+
+def _pm(table, methods):
     shown = pd.DataFrame({"task": table["task"], "metric": table["metric"]})
-    for encoder in ("byol-a", "random"):
+    for encoder in (*methods, "random"):
         shown[encoder] = [f"{m:.4f} ± {s:.4f}" for m, s in zip(table[encoder], table[f"{encoder} std"])]
-    shown["margin"] = table["margin"]
+    for method in methods:
+        shown[_margin(method, methods)] = table[_margin(method, methods)]
     return shown
 
 
-def run(benchmark=None, *, output="results/quality", build_size="small", epochs=100, minutes=25.0, feature_d=512,
-        batch_size=64, pool_clips=None, probe_runs=5, probe_epochs=200, max_seconds=None, seed=0, verbose=2):
+# name -> (recipe, settings on top of the shared budget). COLA' is COLA on BYOL-A's
+# encoder, pre-normalisation and learning rate (Niizumi et al. 2021, Sec. IV-A6).
+METHODS = {
+    "byol-a": ("byola", {}),
+    "cola": ("cola", {}),
+    "cola'": ("cola", {"learning_rate": 3e-4}),
+    "cola'+": ("cola", {"learning_rate": 3e-4, "augmentation": "byola"}),
+}
+
+
+def run(benchmark=None, *, output="results/quality", methods=("byol-a",), build_size="small", epochs=100,
+        minutes=25.0, feature_d=512, batch_size=64, pool_clips=None, probe_runs=5, probe_epochs=200,
+        max_seconds=None, seed=0, verbose=2):
+    import importlib
+
     import keras
     import tensorflow as tf
 
@@ -115,35 +138,42 @@ def run(benchmark=None, *, output="results/quality", build_size="small", epochs=
     from keras_audio_ssl.evaluation import results_frame
     from keras_audio_ssl.evaluation import run_task
     from keras_audio_ssl.evaluation import to_markdown
-    from keras_audio_ssl.recipes import byola
 
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise ValueError(f"Unknown methods {unknown}; known: {sorted(METHODS)}. Received: methods={list(methods)}")
     tf.get_logger().setLevel("ERROR")  # every probe compiles a few small functions
     if benchmark is None:
         benchmark = os.path.join(tempfile.mkdtemp(prefix="offline_benchmark_"), "bench")
     _ensure_benchmark(benchmark, build_size, seed)
     tasks = load_tasks(benchmark)
     pool = _pool_paths(benchmark, pool_clips, seed)
-    run_dir = os.path.join(output, "byola_run")
+    batch = min(batch_size, len(pool))
 
-    print(f"[quality] pretraining BYOL-A d={feature_d} on {len(pool)} pool clips: <= {epochs} epochs, "
-          f"<= {minutes} min, batch {min(batch_size, len(pool))}", flush=True)
-    budget = _TimeBudget(minutes)
-    started = time.time()
-    _, history = byola.fit(pool, output_dir=run_dir, feature_d=feature_d, epochs=epochs,
-                           batch_size=min(batch_size, len(pool)), seed=seed, callbacks=[budget], verbose=verbose,
-                           norm_stats_samples=min(10000, len(pool)))
-    pretrain_minutes = (time.time() - started) / 60
-    epochs_done = len(history.history.get("loss", []))
+    models, budgets = {}, []
+    for method in methods:
+        recipe, extra = METHODS[method]
+        fit = importlib.import_module(f"keras_audio_ssl.recipes.{recipe}").fit
+        run_dir = os.path.join(output, f"{method.replace(chr(39), '_prime')}_run")
+        print(f"[quality] pretraining {method} d={feature_d} on {len(pool)} pool clips: <= {epochs} epochs, "
+              f"<= {minutes} min, batch {batch}", flush=True)
+        budget = _TimeBudget(minutes)
+        started = time.time()
+        _, history = fit(pool, output_dir=run_dir, feature_d=feature_d, epochs=epochs, batch_size=batch, seed=seed,
+                         callbacks=[budget], verbose=verbose, norm_stats_samples=min(10000, len(pool)), **extra)
+        budgets.append(f"{method} {len(history.history.get('loss', []))} epochs in "
+                       f"{(time.time() - started) / 60:.1f} min")
+        models[method] = load_embedding_model(run_dir)
+        stats_dir = run_dir
 
-    pretrained = load_embedding_model(run_dir)
-    with open(os.path.join(run_dir, "normalization.json")) as f:
+    with open(os.path.join(stats_dir, "normalization.json")) as f:
         stats = json.load(f)
     keras.utils.set_random_seed(seed + 1)
-    random_model = build_embedding_model(AudioNTT2020(feature_d=feature_d), mean=stats["mean"], std=stats["std"])
+    models["random"] = build_embedding_model(AudioNTT2020(feature_d=feature_d), mean=stats["mean"], std=stats["std"])
 
     rows = []
     for task in tasks:
-        for name, model in (("byol-a", pretrained), ("random", random_model)):
+        for name, model in models.items():
             started_probe = time.time()
             (result,) = run_task(model, task, protocols=("linear",), runs=probe_runs, seed=seed,
                                  normalize_with="downstream", max_seconds=max_seconds, epochs=probe_epochs)
@@ -152,23 +182,25 @@ def run(benchmark=None, *, output="results/quality", build_size="small", epochs=
             print(f"[quality] {task.name:14s} {name:7s} {result['metric']} {result['score']:.4f} "
                   f"± {result['score_std']:.4f} ({time.time() - started_probe:.0f} s)", flush=True)
     long = results_frame(rows)
-    table = _summary_table(long)
-    budget_line = (f"Budget: BYOL-A AudioNTT2020 d={feature_d}, {len(pool)} pool clips, {epochs_done} epochs "
-                   f"(cap {epochs}), {pretrain_minutes:.1f} min pretraining, batch {min(batch_size, len(pool))}; "
-                   f"linear probe x {probe_runs} seeds (mean ± std), downstream-train normalisation.")
+    table = _summary_table(long, list(methods))
+    budget_line = (f"Budget: AudioNTT2020 d={feature_d}, {len(pool)} pool clips, at most {epochs} epochs and "
+                   f"{minutes} min each, batch {batch}: {'; '.join(budgets)}; random = the same architecture "
+                   f"untrained; linear probe x {probe_runs} seeds (mean ± std), downstream-train normalisation.")
     os.makedirs(output, exist_ok=True)
     long.to_csv(os.path.join(output, "quality.csv"), index=False)
     table.to_csv(os.path.join(output, "quality_summary.csv"), index=False)
-    markdown = to_markdown(_pm(table))
+    markdown = to_markdown(_pm(table, list(methods)))
     with open(os.path.join(output, "quality.md"), "w") as f:
-        f.write(f"# Quality: BYOL-A vs random encoder on {benchmark}\n\n{budget_line}\n\n{markdown}\n")
+        f.write(f"# Quality: {', '.join(methods)} vs random encoder on {benchmark}\n\n{budget_line}\n\n{markdown}\n")
     print("\n" + budget_line + "\n\n" + markdown, flush=True)
-    return {"table": table, "long": long, "epochs": epochs_done, "minutes": pretrain_minutes, "pool_clips": len(pool)}
+    return {"table": table, "long": long, "budgets": budgets, "pool_clips": len(pool)}
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--benchmark", default=None, help="offline benchmark folder (built there if empty)")
+    parser.add_argument("--methods", nargs="+", default=["byol-a"], choices=sorted(METHODS),
+                        help="methods pretrained at the same budget, each beside the random encoder")
     parser.add_argument("--build-size", choices=("tiny", "small", "full"), default="small")
     parser.add_argument("--output", default="results/quality")
     parser.add_argument("--epochs", type=int, default=100, help="maximum pretraining epochs")
@@ -187,7 +219,7 @@ def main(argv=None):
                     probe_epochs=args.probe_epochs, max_seconds=args.max_seconds)
     if args.quick:
         settings.update(QUICK)
-    run(args.benchmark, output=args.output, seed=args.seed, verbose=0 if args.quick else 2, **settings)
+    run(args.benchmark, output=args.output, methods=args.methods, seed=args.seed, verbose=0 if args.quick else 2, **settings)
     return 0
 
 

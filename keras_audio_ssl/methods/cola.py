@@ -14,6 +14,16 @@ _SIMILARITIES = ("bilinear", "cosine")
 _AUGMENTATIONS = ("none", "byola")
 
 
+def check_cola_arguments(*, similarity, temperature, augmentation):
+    """Raises a `ValueError` naming the argument; the recipe calls it before reading any data."""
+    if similarity not in _SIMILARITIES:
+        raise ValueError(f"`similarity` must be one of {_SIMILARITIES}. Received: similarity={similarity!r}")
+    if augmentation not in _AUGMENTATIONS:
+        raise ValueError(f"`augmentation` must be one of {_AUGMENTATIONS}. Received: augmentation={augmentation!r}")
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature > 0:
+        raise ValueError(f"`temperature` must be a positive number. Received: temperature={temperature!r}")
+
+
 @keras.saving.register_keras_serializable(package="keras_audio_ssl")
 class COLA(SelfSupervisedMethod):
     """COLA (Saeed et al., ICASSP 2021), and COLA' (the BYOL-A paper's baseline).
@@ -70,14 +80,7 @@ class COLA(SelfSupervisedMethod):
         **kwargs,
     ):
         super().__init__(encoder, **kwargs)
-        if similarity not in _SIMILARITIES:
-            raise ValueError(f"`similarity` must be one of {_SIMILARITIES}. Received: similarity={similarity!r}")
-        if augmentation not in _AUGMENTATIONS:
-            raise ValueError(
-                f"`augmentation` must be one of {_AUGMENTATIONS}. Received: augmentation={augmentation!r}"
-            )
-        if not temperature > 0:
-            raise ValueError(f"`temperature` must be positive. Received: temperature={temperature}")
+        check_cola_arguments(similarity=similarity, temperature=temperature, augmentation=augmentation)
         self.projection_dim = projection_dim
         self.similarity = similarity
         self.temperature = float(temperature)

@@ -119,12 +119,9 @@ def fit(
     run.check_positive_int("projection_dim", projection_dim)
     run.check_positive_int("memory_size", memory_size)
     run.check_fraction("mixup_ratio", mixup_ratio)
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature > 0:
-        raise ValueError(f"`temperature` must be a positive number. Received: temperature={temperature!r}")
-    for name, value, allowed in (("similarity", similarity, ("bilinear", "cosine")),
-                                 ("augmentation", augmentation, ("none", "byola"))):
-        if value not in allowed:
-            raise ValueError(f"`{name}` must be one of {allowed}. Received: {name}={value!r}")
+    from keras_audio_ssl.methods.cola import check_cola_arguments
+
+    check_cola_arguments(similarity=similarity, temperature=temperature, augmentation=augmentation)
 
     def builder(encoder_model, *, mean, std):
         return build_method(

@@ -17,10 +17,12 @@ def test_quality_benchmark_quick(tmp_path):
                     + ", ".join(sorted({p for ps in missing.values() for p in ps})))
     out = tmp_path / "quality"
     subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "quality.py"), "--quick",
-                    "--benchmark", str(tmp_path / "bench"), "--output", str(out)], check=True, cwd=ROOT)
+                    "--benchmark", str(tmp_path / "bench"), "--output", str(out), "--methods", "byol-a", "cola"], check=True, cwd=ROOT)
     long = pd.read_csv(out / "quality.csv")
-    assert set(long["encoder"]) == {"byol-a", "random"}
+    assert set(long["encoder"]) == {"byol-a", "cola", "random"}
     summary = pd.read_csv(out / "quality_summary.csv")
     assert summary["task"].iloc[-1] == "average"
-    assert summary[["byol-a", "random"]].apply(lambda c: c.between(0, 1)).all().all()
+    assert summary[["byol-a", "cola", "random"]].apply(lambda c: c.between(0, 1)).all().all()
+    margin = summary["cola margin"] - (summary["cola"] - summary["random"])
+    assert margin.abs().max() < 1e-12
     assert "Budget:" in (out / "quality.md").read_text()
