@@ -238,3 +238,25 @@ def test_multi_worker_mirrored_strategy_fit_runs():
     assert result.returncode == 0, result.stderr[-3000:]
     losses = json.loads(result.stdout.strip().splitlines()[-1])["loss"]
     assert len(losses) == 2 and all(np.isfinite(losses))
+
+
+def test_byola_passes_the_method_contract(tmp_path):
+    import keras
+
+    from keras_audio_ssl.encoders import AudioNTT2020
+    from keras_audio_ssl.methods import BYOLA
+    from tests.test_case import run_method_test
+
+    def build():
+        keras.utils.set_random_seed(0)
+        model = BYOLA(AudioNTT2020(feature_d=32), projection_dim=16, hidden_dim=64, memory_size=16,
+                      pre_norm_mean=-3.0, pre_norm_std=2.0, seed=1)
+        model.compile(optimizer=keras.optimizers.Adam(1e-3))
+        model.build((None, 2400))
+        return model
+
+    rng = np.random.default_rng(0)
+    t = np.arange(2400) / 16000.0
+    waves = 0.3 * np.sin(2 * np.pi * rng.uniform(200.0, 3000.0, (32, 1)) * t) + 0.05 * rng.standard_normal((32, 2400))
+    run_method_test(build, waves.astype("float32"), tmp_path=tmp_path, epochs=6,
+                    mirrored_builder="tests.methods.method_builders:byola")
