@@ -17,61 +17,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-DEFAULT_SAMPLE_RATE = 16000
+from keras_audio_ssl.audio.clips import DEFAULT_SAMPLE_RATE
+from keras_audio_ssl.audio.clips import fit_length
+from keras_audio_ssl.audio.clips import load_clips
 # One BYOL-A training segment (0.95 s): shorter clips are zero-padded at both ends.
 DEFAULT_MIN_SAMPLES = 15200
-
-
-def _read_audio(path, sample_rate):
-    try:
-        from keras_audio_ssl.audio import load_audio
-    except ImportError:  # The audio package is optional for pure-array use.
-        load_audio = None
-    if load_audio is not None:
-        return np.asarray(load_audio(path, sample_rate=sample_rate), dtype=np.float32)
-    import soundfile as sf
-    from scipy.signal import resample_poly
-
-    try:
-        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
-    except Exception as error:
-        raise ValueError(f"Cannot decode audio file {path}: {error}") from error
-    data = data.mean(axis=1)
-    if rate != sample_rate:
-        g = np.gcd(int(rate), int(sample_rate))
-        data = resample_poly(data, sample_rate // g, rate // g).astype(np.float32)
-    return data
-
-
-def load_clips(clips, sample_rate=DEFAULT_SAMPLE_RATE):
-    """Turns a list of paths and/or 1-D arrays into a list of float32 waveforms."""
-    waveforms = []
-    for i, clip in enumerate(clips):
-        if isinstance(clip, (str, bytes)) or hasattr(clip, "__fspath__"):
-            wave = _read_audio(clip, sample_rate)
-            where = f"file {clip}"
-        else:
-            wave = np.asarray(clip, dtype=np.float32)
-            where = f"clips[{i}]"
-        if wave.ndim != 1:
-            raise ValueError(f"Each clip must be a 1-D mono waveform. Received: {where} with shape {wave.shape}")
-        if len(wave) == 0:
-            raise ValueError(f"Empty audio. Received: {where} with 0 samples")
-        if not np.all(np.isfinite(wave)):
-            raise ValueError(f"Audio contains NaN or infinite samples. Received: {where}")
-        waveforms.append(wave)
-    return waveforms
-
-
-def fit_length(wave, min_samples=None, max_samples=None):
-    """Zero-pads at both ends up to `min_samples`; centre-crops down to `max_samples`."""
-    if min_samples and len(wave) < min_samples:
-        missing = min_samples - len(wave)
-        wave = np.pad(wave, (missing // 2, missing - missing // 2))
-    if max_samples and len(wave) > max_samples:
-        start = (len(wave) - max_samples) // 2
-        wave = wave[start : start + max_samples]
-    return wave
 
 
 def _find_prenormalization(model):

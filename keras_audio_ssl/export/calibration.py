@@ -80,16 +80,6 @@ def music_like_waveforms(num, seconds=1.0, seed=0):
     return np.stack([_normalise(_music_like(rng, n), rng) for _ in range(num)])
 
 
-def fit_length(waveform, num_samples):
-    """Crops (centre) or zero-pads (both ends) a 1-D waveform to `num_samples`."""
-    waveform = np.asarray(waveform, dtype=np.float32)
-    if len(waveform) >= num_samples:
-        start = (len(waveform) - num_samples) // 2
-        return waveform[start : start + num_samples]
-    missing = num_samples - len(waveform)
-    return np.pad(waveform, (missing // 2, missing - missing // 2))
-
-
 def representative_waveforms(source=None, *, num_samples, max_clips=100, seed=0):
     """`[clips, num_samples]` float32 waveforms for int8 calibration.
 
@@ -99,6 +89,8 @@ def representative_waveforms(source=None, *, num_samples, max_clips=100, seed=0)
         num_samples: clip length the exported model takes.
         max_clips: at most this many clips are used.
     """
+    from keras_audio_ssl.audio.clips import fit_length
+
     if source is None:
         half = max_clips // 2
         seconds = num_samples / SAMPLE_RATE
@@ -122,9 +114,9 @@ def representative_waveforms(source=None, *, num_samples, max_clips=100, seed=0)
         )
         if not paths:
             raise ValueError(f"No audio files in the representative data folder. Received: representative_data={folder}")
-        clips = [fit_length(load_audio(path), num_samples) for path in paths[:max_clips]]
+        clips = [fit_length(load_audio(path), num_samples, num_samples) for path in paths[:max_clips]]
         return np.stack(clips)
-    clips = [fit_length(clip, num_samples) for clip in list(source)[:max_clips]]
+    clips = [fit_length(clip, num_samples, num_samples) for clip in list(source)[:max_clips]]
     if not clips:
         raise ValueError("Representative data is empty. Received: representative_data=[]")
     return np.stack(clips)

@@ -53,7 +53,7 @@ def _espeak_speech(folder):
     import subprocess
 
     from keras_audio_ssl.audio import load_audio
-    from keras_audio_ssl.export.calibration import fit_length
+    from keras_audio_ssl.audio import fit_length
 
     espeak = shutil.which("espeak-ng")
     if espeak is None:
@@ -62,7 +62,7 @@ def _espeak_speech(folder):
     for index, (sentence, voice) in enumerate(zip(_SENTENCES, ("en", "en+f3", "en-us", "en+m5"))):
         path = folder / f"speech{index}.wav"
         subprocess.run([espeak, "-v", voice, "-w", str(path), sentence], check=True, timeout=60)
-        clips.append(fit_length(load_audio(str(path)), 16000))
+        clips.append(fit_length(load_audio(str(path)), 16000, 16000))
     return np.stack(clips)
 
 

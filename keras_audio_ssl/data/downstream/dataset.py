@@ -84,7 +84,7 @@ class DownstreamDataset:
         rows = self.frame if rows is None else rows
         if "start" not in rows.columns or rows["start"].isna().all():
             return rows["path"].tolist()
-        from keras_audio_ssl.evaluation.embeddings import load_clips
+        from keras_audio_ssl.audio.clips import load_clips
 
         clips = []
         cache = {}
