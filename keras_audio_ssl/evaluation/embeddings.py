@@ -18,34 +18,14 @@ import numpy as np
 import tensorflow as tf
 
 from keras_audio_ssl.audio.clips import DEFAULT_SAMPLE_RATE
+from keras_audio_ssl.encoders.embedding_model_parts import find_encoder
+from keras_audio_ssl.encoders.embedding_model_parts import find_pre_normalization
+from keras_audio_ssl.encoders.embedding_model_parts import frames_encoder_like
+from keras_audio_ssl.encoders.embedding_model_parts import split_embedding_model
 from keras_audio_ssl.audio.clips import fit_length
 from keras_audio_ssl.audio.clips import load_clips
 # One BYOL-A training segment (0.95 s): shorter clips are zero-padded at both ends.
 DEFAULT_MIN_SAMPLES = 15200
-
-
-def _find_prenormalization(model):
-    for layer in model.layers:
-        if type(layer).__name__ == "PreNormalization" or layer.name.startswith("pre_normalization"):
-            return layer
-    raise ValueError(
-        "normalize_with='downstream' needs a model built by build_embedding_model (waveform -> "
-        "LogMelSpectrogram -> PreNormalization -> encoder); no PreNormalization layer found. "
-        f"Received: layers={[layer.name for layer in model.layers]}"
-    )
-
-
-def split_embedding_model(embedding_model):
-    """Splits the model at its PreNormalization layer.
-
-    Returns:
-        `(front_end, encoder_part)`: waveform -> log-mel, and normalised log-mel ->
-        embedding (everything after the PreNormalization layer).
-    """
-    norm = _find_prenormalization(embedding_model)
-    front_end = keras.Model(embedding_model.inputs, norm.input, name="front_end")
-    rest = keras.Model(norm.output, embedding_model.outputs, name="normalized_to_embedding")
-    return front_end, rest
 
 
 def _batched_apply(fn, waveforms, batch_size):
@@ -158,20 +138,13 @@ def embed_clips(embedding_model, clips, *, batch_size=32, sample_rate=DEFAULT_SA
 def frame_embedding_model(embedding_model):
     """A waveform -> `[B, T', d]` model sharing the weights of `embedding_model`.
 
-    Rebuilds the encoder that follows the PreNormalization layer with
-    `return_frames=True` (AudioNTT2020/2022 support it) and copies its weights.
+    Unlike export's `build_frames_model` (which reuses the model's own graph for
+    the SavedModel), it takes a fresh waveform input, so the result can be split
+    again at its PreNormalization layer for the downstream normalisation.
     """
-    norm = _find_prenormalization(embedding_model)
-    # Functional models list layers in topological order: the encoder follows PreNormalization.
-    position = embedding_model.layers.index(norm)
-    encoder = embedding_model.layers[position + 1] if position + 1 < len(embedding_model.layers) else None
-    config = encoder.get_config() if encoder is not None else {}
-    if "return_frames" not in config:
-        raise ValueError(
-            "Frame-level embeddings need an encoder with a `return_frames` argument (e.g. AudioNTT2020). "
-            f"Received: encoder={getattr(encoder, 'name', None)}"
-        )
-    frames_encoder = type(encoder).from_config({**config, "return_frames": True})
+    norm = find_pre_normalization(embedding_model)
+    encoder = find_encoder(embedding_model)
+    frames_encoder = frames_encoder_like(encoder)
     inputs = keras.Input(batch_shape=(None, None), dtype="float32")
     front_end, _ = split_embedding_model(embedding_model)
     outputs = frames_encoder(norm(front_end(inputs)))
@@ -189,7 +162,7 @@ def embed_frames(embedding_model, clips, *, sample_rate=DEFAULT_SAMPLE_RATE, min
         fn = _traced(model)
     else:
         # Same trick as embed_clips: swap the PreNormalization statistics.
-        norm = _find_prenormalization(model)
+        norm = find_pre_normalization(model)
         rest = keras.Model(norm.output, model.outputs)
         front = keras.Model(model.inputs, norm.input)
         fn = tf.function(

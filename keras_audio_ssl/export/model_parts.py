@@ -4,12 +4,20 @@ The embedding model built by `keras_audio_ssl.encoders.build_embedding_model` is
 functional graph `waveform -> LogMelSpectrogram -> PreNormalization -> encoder`.
 Export needs three things from it: the model itself (loaded from a run dir or a
 `.keras` file when given a path), the frame-level variant of its encoder (for the
-SavedModel's `frames` signature), and the shortest waveform the graph can take.
+SavedModel's `frames` signature), and the shortest waveform the graph can take; the
+last two live in `encoders.embedding_model_parts`, shared with evaluation.
 """
 
 import os
 
 import keras
+
+# Re-exported: export's callers name them from here.
+from keras_audio_ssl.encoders.embedding_model_parts import build_frames_model  # noqa: F401
+from keras_audio_ssl.encoders.embedding_model_parts import find_encoder  # noqa: F401
+from keras_audio_ssl.encoders.embedding_model_parts import find_front_end  # noqa: F401
+from keras_audio_ssl.encoders.embedding_model_parts import min_samples  # noqa: F401
+from keras_audio_ssl.encoders.embedding_model_parts import time_downsampling  # noqa: F401
 
 
 def load_model_for_export(model_or_path):
@@ -30,88 +38,3 @@ def load_model_for_export(model_or_path):
     from keras_audio_ssl.encoders import load_embedding_model
 
     return load_embedding_model(path)
-
-
-def find_front_end(model):
-    """The model's log-mel layer: the layer that carries `hop_length` and `n_fft`."""
-    for layer in _walk_layers(model):
-        if hasattr(layer, "hop_length") and hasattr(layer, "n_fft"):
-            return layer
-    raise ValueError(
-        "The model has no log-mel front end (a layer with `n_fft` and "
-        "`hop_length`); export needs a waveform -> embedding model such as the "
-        f"one `build_embedding_model` returns. Received: model={model.name}"
-    )
-
-
-def find_encoder(model):
-    """The encoder: the last nested `keras.Model` among the embedding model's layers."""
-    for layer in reversed(model.layers):
-        if isinstance(layer, keras.Model):
-            return layer
-    raise ValueError(
-        "Expected the embedding model to hold its encoder as a nested keras.Model "
-        f"(as build_embedding_model does). Received: model={model.name}"
-    )
-
-
-def time_downsampling(encoder):
-    """Product of the time strides of the encoder's pooling layers (8 for AudioNTT2020)."""
-    factor = 1
-    for layer in _walk_layers(encoder):
-        if isinstance(layer, (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)):
-            factor *= int(layer.strides[1])
-    return factor
-
-
-def min_samples(model):
-    """Fewest waveform samples the model can embed.
-
-    Two limits: the centred STFT reflect-pads `n_fft // 2` samples on each side,
-    which needs more samples than the pad; and after the encoder's time pooling at
-    least one frame must remain, so the log-mel needs `downsampling` frames, i.e.
-    `1 + N // hop >= downsampling`.
-    """
-    front_end = find_front_end(model)
-    factor = time_downsampling(find_encoder(model))
-    hop = int(front_end.hop_length)
-    for_reflect_pad = int(front_end.n_fft) // 2 + 1
-    for_pooling = (factor - 1) * hop
-    return max(for_reflect_pad, for_pooling, int(getattr(front_end, "win_length", 0) or 0))
-
-
-def build_frames_model(model):
-    """Waveform -> frame embeddings `[B, T', d]` sharing the model's weights.
-
-    Rebuilds the encoder from its config with `return_frames=True` (the
-    AudioNTT encoders' switch) and copies the trained weights into it; the
-    front end and normalisation are the model's own layers.
-    """
-    encoder = find_encoder(model)
-    config = encoder.get_config()
-    if "return_frames" not in config:
-        raise ValueError(
-            "The encoder has no `return_frames` option, so no frame-level "
-            f"signature can be exported. Received: encoder={type(encoder).__name__}"
-        )
-    config = dict(config, return_frames=True)
-    frames_encoder = type(encoder).from_config(config)
-    # The tensor feeding the encoder inside the embedding model's graph.
-    encoder_input = _encoder_input_tensor(model, encoder)
-    frames_encoder.build(encoder_input.shape)
-    frames_encoder.set_weights(encoder.get_weights())
-    return keras.Model(model.input, frames_encoder(encoder_input), name=f"{model.name}_frames")
-
-
-def _encoder_input_tensor(model, encoder):
-    node = encoder._inbound_nodes[-1]
-    tensors = node.input_tensors
-    return tensors[0] if isinstance(tensors, (list, tuple)) else tensors
-
-
-def _walk_layers(model):
-    for layer in model.layers:
-        yield layer
-        if isinstance(layer, keras.Model):
-            yield from _walk_layers(layer)
-
