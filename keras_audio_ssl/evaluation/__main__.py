@@ -41,13 +41,18 @@ def main(argv=None):
     from keras_audio_ssl.evaluation.tasks import load_tasks
 
     protocols = tuple(p.strip() for p in args.protocols.split(",") if p.strip())
-    model = load_embedding_model(args.model)
-    tasks = load_tasks(args.tasks)
-    table = evaluate_tasks(
-        model, tasks, protocols=protocols, runs=args.runs, seed=args.seed, normalize_with=args.normalize_with,
-        batch_size=args.batch_size, k=args.k, max_seconds=args.max_seconds, epochs=args.epochs,
-        patience=args.patience, learning_rate=args.learning_rate,
-    )
+    try:
+        model = load_embedding_model(args.model)
+        tasks = load_tasks(args.tasks)
+        table = evaluate_tasks(
+            model, tasks, protocols=protocols, runs=args.runs, seed=args.seed, normalize_with=args.normalize_with,
+            batch_size=args.batch_size, k=args.k, max_seconds=args.max_seconds, epochs=args.epochs,
+            patience=args.patience, learning_rate=args.learning_rate,
+        )
+    except (ValueError, FileNotFoundError) as error:
+        # The user's input (a path, a manifest, an argument) is wrong: one line, not a traceback.
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     csv_path, md_path = write_results(table, args.output, args.name, title=f"Evaluation of {args.model}")
     shown = table.drop(columns=["scores"], errors="ignore")
     print(to_markdown(shown))

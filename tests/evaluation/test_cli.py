@@ -62,6 +62,18 @@ def test_load_tasks_reads_benchmark_json_and_skips_the_pool(tmp_path, tiny_task)
     assert [t.name for t in load_tasks(str(tmp_path))] == ["tones"]
 
 
-def test_cli_reports_missing_task_source(tiny_model_path, tmp_path):
-    with pytest.raises(ValueError, match="nowhere"):
-        main(["--model", str(tiny_model_path), "--tasks", str(tmp_path / "nowhere"), "--output", str(tmp_path)])
+def test_cli_reports_missing_task_source(tiny_model_path, tmp_path, capsys):
+    code = main(["--model", str(tiny_model_path), "--tasks", str(tmp_path / "nowhere"), "--output", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and "nowhere" in err and "Traceback" not in err
+    code = main(["--model", str(tmp_path / "missing.keras"), "--tasks", str(tmp_path), "--output", str(tmp_path)])
+    assert code == 2 and "missing.keras" in capsys.readouterr().err
+
+
+def test_cli_names_the_line_of_an_empty_manifest_row(tiny_task, tiny_model_path, tmp_path, capsys):
+    lines = tiny_task.read_text().splitlines()
+    lines.insert(3, ",,")  # what a spreadsheet export leaves; pandas reads the empty path as NaN
+    tiny_task.write_text("\n".join(lines) + "\n")
+    code = main(["--model", str(tiny_model_path), "--tasks", str(tiny_task), "--output", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and "empty `path` on line(s) [4]" in err and str(tiny_task) in err

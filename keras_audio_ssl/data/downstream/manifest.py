@@ -44,6 +44,11 @@ def csv_manifest(csv_path, *, name=None, multi_label=None, evaluation=None, chec
         raise ValueError(f"Manifest {csv_path} has no `label`/`labels` column. Received: columns={list(table.columns)}")
     if multi_label is None:
         multi_label = label_column == "labels"
+    empty_path = table["path"].isna() | (table["path"].astype(object).map(lambda v: str(v).strip()) == "")
+    if empty_path.any():
+        # pandas keeps an empty cell as NaN (also with pandas 3's string dtype): name the line, not "nan".
+        lines = [int(i) + 2 for i in np.flatnonzero(empty_path.to_numpy())]
+        raise ValueError(f"Manifest {csv_path} has an empty `path` on line(s) {lines[:10]}; remove or fill those rows.")
     base = os.path.dirname(os.path.abspath(csv_path))
     paths = [p if os.path.isabs(p) else os.path.normpath(os.path.join(base, p)) for p in table["path"].astype(str)]
     if check_files:
