@@ -27,6 +27,11 @@ class AudioDecodeError(ValueError):
         self.reason = reason
         super().__init__(f"Cannot decode audio file {self.path!r}: {reason}")
 
+    def __reduce__(self):
+        # Worker pools pickle exceptions back to the parent; the default reduce passes only the
+        # message, which __init__ cannot take, and the pool's result thread dies (a hang).
+        return type(self), (self.path, self.reason)
+
 
 def load_audio(path, sample_rate=16000, mono=True):
     """Reads an audio file into float32 samples, downmixed and resampled.

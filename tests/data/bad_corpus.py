@@ -183,3 +183,20 @@ def write_wav_with_trailing_chunk(folder, name="trailing_chunk.wav", channels=2)
     with open(path, "wb") as f:
         f.write(bytes(raw))
     return path, samples
+
+
+def write_corrupt_payload_flac(folder, name="corrupt_payload.flac"):
+    """A FLAC whose header is intact (it passes the header check) but whose frames are noise bytes.
+
+    libsndfile's FLAC decoder fails on it only when reading the samples.
+    """
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, name)
+    sf.write(path, _signal(32000, seed=31)[:, 0], SR, subtype="PCM_16")
+    with open(path, "rb") as f:
+        raw = bytearray(f.read())
+    start = len(raw) // 3
+    raw[start:] = np.random.default_rng(31).integers(0, 256, len(raw) - start, dtype=np.uint8).tobytes()
+    with open(path, "wb") as f:
+        f.write(bytes(raw))
+    return path

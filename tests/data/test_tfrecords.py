@@ -186,3 +186,39 @@ def test_prepare_audio_cli_with_workers_and_manifest(tmp_path, capsys):
     records = _records(out)
     assert sorted((r["path"], r["label"]) for r in records) == sorted((p, f"c{i % 2}") for i, p in enumerate(paths))
     assert _shards(out) == ["audio-00000-of-00002.tfrecord", "audio-00001-of-00002.tfrecord"]
+
+
+def test_decode_error_pickles_so_worker_pools_report_it():
+    import pickle
+
+    from keras_audio_ssl.audio import AudioDecodeError
+
+    error = pickle.loads(pickle.dumps(AudioDecodeError("a.flac", "bad frames")))
+    assert isinstance(error, AudioDecodeError) and error.path == "a.flac" and "bad frames" in str(error)
+
+
+def test_prepare_audio_workers_skip_a_corrupt_payload_instead_of_hanging(tmp_path):
+    """The corrupt FLAC passes the header check and fails in a worker: it used to hang the pool forever."""
+    import subprocess
+    import sys
+
+    folder = tmp_path / "clips"
+    _clips(str(folder), 4, seconds=0.3)
+    bad = bad_corpus.write_corrupt_payload_flac(str(folder))
+    out = tmp_path / "out"
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    command = [sys.executable, os.path.join(repo, "tools", "prepare_audio.py"), "--input", str(folder), "--output",
+               str(out), "--shard-size", "1", "--workers", "2", "--skip-bad-files"]
+    proc = subprocess.Popen(command, cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=240)
+    except subprocess.TimeoutExpired:
+        import signal
+
+        os.killpg(proc.pid, signal.SIGKILL)  # the pool's workers too
+        proc.communicate()
+        raise AssertionError("prepare_audio --workers 2 hung on a corrupt FLAC payload")
+    assert proc.returncode == 0, stderr[-3000:]
+    assert os.path.basename(bad) in stderr + stdout
+    assert len(_records(str(out))) == 4
