@@ -87,3 +87,10 @@ def stateless_shuffle(dataset, buffer_size, seed, *, size=None):
         return tf.nest.map_structure(lambda t: tf.gather(t, order), block)
 
     return tf.data.Dataset.zip(blocks, block_seeds).map(permute).unbatch()
+
+
+def seeded_shuffle(dataset, buffer_size, seed, *, reshuffle, size=None):
+    """`Dataset.shuffle` with an int `seed`, new each iteration (`reshuffle=True`); else `stateless_shuffle`."""
+    if reshuffle:
+        return dataset.shuffle(buffer_size, seed=seed, reshuffle_each_iteration=True)
+    return stateless_shuffle(dataset, buffer_size, seed, size=size)

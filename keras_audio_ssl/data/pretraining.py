@@ -10,7 +10,8 @@ import tensorflow as tf
 from keras_audio_ssl.audio.decode import load_audio
 from keras_audio_ssl.data.checks import AudioFileInfo
 from keras_audio_ssl.data.checks import check_audio_files
-from keras_audio_ssl.data.cropping import element_seeds, stateless_shuffle
+from keras_audio_ssl.data.cropping import element_seeds
+from keras_audio_ssl.data.cropping import seeded_shuffle
 from keras_audio_ssl.data.cropping import random_crop_or_pad
 from keras_audio_ssl.data.files import find_audio_files
 from keras_audio_ssl.data.files import read_manifest
@@ -149,10 +150,8 @@ def make_pretraining_dataset(
                 deterministic=True,
             )
         segments = _crop(waveforms, segment_samples, epoch_seed, reshuffle, segments_per_clip)
-        if shuffle and reshuffle:
-            segments = segments.shuffle(shuffle_buffer_size, seed=epoch_seed + 1, reshuffle_each_iteration=True)
-        elif shuffle:
-            segments = stateless_shuffle(segments, shuffle_buffer_size, epoch_seed + 1)
+        if shuffle:
+            segments = seeded_shuffle(segments, shuffle_buffer_size, epoch_seed + 1, reshuffle=reshuffle)
         return segments
 
     if epochs is None:
@@ -255,10 +254,8 @@ def _decode_files(infos, *, sample_rate, shuffle, seed, reshuffle=True):
     in_graph = [bool(info.graph_decodable and info.sample_rate == sample_rate) for info in infos]
     layouts = [(max(i.pcm16_data_offset, 0), max(i.pcm16_num_frames, 0), i.channels) for i in infos]
     files = tf.data.Dataset.from_tensor_slices((paths, in_graph, np.array(layouts, np.int64).reshape(-1, 3)))
-    if shuffle and reshuffle:
-        files = files.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
-    elif shuffle:
-        files = stateless_shuffle(files, 0, seed, size=len(paths))
+    if shuffle:
+        files = seeded_shuffle(files, len(paths), seed, reshuffle=reshuffle, size=len(paths))
 
     def host_load(path):
         return load_audio(path.decode("utf-8"), sample_rate=sample_rate, mono=True)

@@ -27,7 +27,7 @@ import tensorflow as tf
 
 from keras_audio_ssl.audio.decode import AudioDecodeError
 from keras_audio_ssl.audio.decode import load_audio
-from keras_audio_ssl.data.cropping import stateless_shuffle
+from keras_audio_ssl.data.cropping import seeded_shuffle
 
 logger = logging.getLogger(__name__)
 
@@ -108,10 +108,8 @@ def read_tfrecord_shards(source, *, shuffle_files=False, seed=None, num_parallel
     """
     files = list_tfrecord_files(source)
     dataset = tf.data.Dataset.from_tensor_slices(files)
-    if shuffle_files and tf.is_tensor(seed):
-        dataset = stateless_shuffle(dataset, len(files), seed, size=len(files))
-    elif shuffle_files:
-        dataset = dataset.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
+    if shuffle_files:
+        dataset = seeded_shuffle(dataset, len(files), seed, reshuffle=not tf.is_tensor(seed), size=len(files))
     dataset = dataset.interleave(
         tf.data.TFRecordDataset,
         cycle_length=min(len(files), 8),

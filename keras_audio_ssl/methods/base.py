@@ -287,6 +287,19 @@ class SelfSupervisedMethod(keras.Model):
         return cls(**config)
 
 
+def post_normalize_global(post_norm, views, stats=None):
+    """BYOL-A's post-normalization of `views` with the global batch's statistics.
+
+    On one device the `PostNormalization` layer itself; under a strategy the
+    layer would see only this replica's views, so the all-reduced mean/std
+    (`stats` if the caller already has them) are applied instead.
+    """
+    if distribute.replica_context() is None:
+        return post_norm(views, training=True)
+    mean, std = distribute.global_mean_std(views) if stats is None else stats
+    return (views - mean) / ops.maximum(std, post_norm.epsilon)
+
+
 class _CollapseWarning(keras.callbacks.Callback):
     """Warns once when a step flagged a collapsed embedding spread."""
 

@@ -10,6 +10,7 @@ from keras_audio_ssl.heads import BYOLProjectionHead
 from keras_audio_ssl.losses import byol_loss
 from keras_audio_ssl.methods import momentum
 from keras_audio_ssl.methods.base import SelfSupervisedMethod
+from keras_audio_ssl.methods.base import post_normalize_global
 
 
 @keras.saving.register_keras_serializable(package="keras_audio_ssl")
@@ -171,11 +172,7 @@ class BYOLA(SelfSupervisedMethod):
             [self.augmentation(x, training=training, update_memory=False) for _ in range(2)], axis=0
         )
         pre_mean, pre_std = distribute.global_mean_std(views)
-        if distribute.replica_context() is None:
-            normalized = self.post_norm(views, training=True)
-        else:
-            # Statistics of the global batch, as one device would see them.
-            normalized = (views - pre_mean) / ops.maximum(pre_std, self.post_norm.epsilon)
+        normalized = post_normalize_global(self.post_norm, views, (pre_mean, pre_std))
         return {"views": normalized, "view_mean_pre": pre_mean, "view_std_pre": pre_std}
 
     def compute_loss_and_diagnostics(self, views, training=True):

@@ -9,6 +9,7 @@ from keras_audio_ssl.heads import BilinearSimilarity
 from keras_audio_ssl.heads import COLAProjectionHead
 from keras_audio_ssl.losses import cola_loss
 from keras_audio_ssl.methods.base import SelfSupervisedMethod
+from keras_audio_ssl.methods.base import post_normalize_global
 
 _SIMILARITIES = ("bilinear", "cosine")
 _AUGMENTATIONS = ("none", "byola")
@@ -113,10 +114,7 @@ class COLA(SelfSupervisedMethod):
         if self.view_augmentation is None:
             return x
         views = self.view_augmentation(x, training=training, update_memory=False)
-        if distribute.replica_context() is None:
-            return self.post_norm(views, training=True)
-        mean, std = distribute.global_mean_std(views)
-        return (views - mean) / ops.maximum(std, self.post_norm.epsilon)
+        return post_normalize_global(self.post_norm, views)
 
     def compute_loss_and_diagnostics(self, views, training=True):
         projection = self.projector(self.encoder(views, training=training))
