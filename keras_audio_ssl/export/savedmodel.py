@@ -9,8 +9,13 @@ normalisation statistics inside the graph:
 - `frames` -> `frames` float32 `[batch, T', d]` (frame-level embeddings, one
   per `hop * downsampling` samples; 80 ms for AudioNTT2020)
 
-Clips shorter than the model's minimum are zero-padded at the end in-graph;
-non-finite samples fail with an `InvalidArgumentError` naming the problem.
+Clips shorter than the model's minimum are zero-padded at the end in-graph.
+What the model cannot embed fails with an `InvalidArgumentError` carrying our
+own message (TF Serving returns it as the request's error): non-finite samples,
+an empty batch or zero-sample clips, and any rank but 2. The signatures declare
+`waveform` of unknown rank so that the rank check runs at serving time: a
+`[-1, -1]` declaration is not enforced when the signature is called, and a
+rank-1 request then failed deep inside the graph with a slice error.
 
 Serving with the TF Serving model server:
 
@@ -37,8 +42,10 @@ from keras_audio_ssl.export.model_parts import build_frames_model
 from keras_audio_ssl.export.model_parts import load_model_for_export
 from keras_audio_ssl.export.model_parts import min_samples as model_min_samples
 
-WAVEFORM_SPEC = tf.TensorSpec([None, None], tf.float32, name="waveform")
+WAVEFORM_SPEC = tf.TensorSpec(None, tf.float32, name="waveform")
 NON_FINITE_MESSAGE = "waveform contains NaN or Inf samples; clean the audio before embedding it"
+RANK_MESSAGE = "waveform must be float32 [batch, samples] (mono 16 kHz clips, one per row)"
+EMPTY_MESSAGE = "waveform is empty: it needs at least one clip of at least one sample"
 
 
 def next_version(output_dir):
@@ -50,6 +57,14 @@ def next_version(output_dir):
 
 
 def _checked_and_padded(waveform, min_samples):
+    # Runtime checks (the input's rank is unknown when traced, so none of them folds away).
+    checks = [
+        tf.debugging.assert_equal(tf.rank(waveform), 2, message=RANK_MESSAGE),
+        tf.debugging.assert_positive(tf.size(waveform), message=EMPTY_MESSAGE),
+    ]
+    with tf.control_dependencies(checks):
+        shape = tf.shape(waveform)
+        waveform = tf.reshape(waveform, [shape[0], shape[-1]])  # static [None, None] from here on
     waveform = tf.debugging.assert_all_finite(waveform, NON_FINITE_MESSAGE)
     missing = tf.maximum(min_samples - tf.shape(waveform)[1], 0)
     return tf.pad(waveform, [[0, 0], [0, missing]])

@@ -5,6 +5,14 @@ Converted from a fixed-shape Keras model with `TFLiteConverter.from_keras_model`
 TF 2.21). The log-mel front end becomes builtin ops (MirrorPad, RFFT2D, ...), so
 no Flex delegate is needed.
 
+Input contract: exactly `[1, clip_seconds * 16000]` float32 samples in [-1, 1].
+The graph checks nothing (TFLite builtins have no assertion op): NaN or Inf
+samples give an all-NaN embedding, and a wrong length is refused by the
+interpreter's `set_tensor` only. Validate in the app before invoking, or use
+`keras_audio_ssl.export.embed("model.tflite", waveform)`, which checks rank,
+dtype, rate, emptiness and finiteness, zero-pads short clips and refuses long
+ones.
+
 Speed (1-s clip, d=512, 1 thread, LiteRT with its default XNNPACK delegate):
 the encoder's convolutions take ~1.7 ms and already run near this CPU's
 float32 peak (~100 GFLOP/s, BatchNorm folded into CONV_2D, ReLU fused); the

@@ -4,6 +4,8 @@ A wrong input must give a clear error, never a silent wrong embedding: the
 encoder happily maps NaNs, int16 sample values or 44.1 kHz audio to a vector.
 """
 
+import os
+
 import numpy as np
 
 EXPECTED_SAMPLE_RATE = 16000
@@ -49,6 +51,10 @@ def validate_waveform(waveform, *, sample_rate=EXPECTED_SAMPLE_RATE, min_samples
             f"`{name}` must be [samples] or [batch, samples] (mono; mix channels "
             f"down first). Received: {name}.shape={array.shape}"
         )
+    if array.size == 0:
+        raise ValueError(
+            f"`{name}` is empty: it needs at least one clip with samples. Received: {name}.shape={array.shape}"
+        )
     if array.shape[1] < min_samples:
         raise ValueError(
             f"`{name}` is too short: the model needs at least {min_samples} samples "
@@ -77,22 +83,35 @@ def embed(model, waveform, *, sample_rate=EXPECTED_SAMPLE_RATE, batch_size=32):
     """Embeds waveforms with a waveform -> embedding model, after checking them.
 
     Clips shorter than the model's minimum are zero-padded at the end, the same
-    as the exported SavedModel does.
+    as the exported SavedModel does. With a `.tflite` file, whose input length
+    is fixed at export (`clip_seconds`), shorter clips are zero-padded to that
+    length and longer ones are an error; the checks run before the interpreter
+    is invoked, because the `.tflite` graph itself checks nothing (NaN samples
+    in give an all-NaN embedding out).
 
     Args:
-        model: a waveform -> embedding `keras.Model`, run directory or `.keras` file.
+        model: a waveform -> embedding `keras.Model`, run directory, `.keras`
+            file or `.tflite` file.
         waveform: float `[samples]` or `[batch, samples]` at 16 kHz in [-1, 1].
         sample_rate: must be 16000.
-        batch_size: clips per forward pass.
+        batch_size: clips per forward pass (Keras models).
 
     Returns:
         float32 NumPy array `[batch, d]`.
 
+    Raises:
+        ValueError: the waveform is empty, has the wrong rank, dtype or rate,
+            non-finite samples, or is longer than a `.tflite` model's input.
+
     Example:
     ```python
     emb = embed("runs/byola", load_audio("dog.wav"))  # [1, d]
+    emb = embed("byola.tflite", load_audio("dog.wav")[:16000])  # [1, d]
     ```
     """
+    if isinstance(model, (str, os.PathLike)) and os.fspath(model).endswith(".tflite"):
+        return _embed_tflite(os.fspath(model), validate_waveform(waveform, sample_rate=sample_rate))
+
     from keras_audio_ssl.export.model_parts import load_model_for_export
     from keras_audio_ssl.export.model_parts import min_samples as model_min_samples
 
@@ -100,3 +119,28 @@ def embed(model, waveform, *, sample_rate=EXPECTED_SAMPLE_RATE, batch_size=32):
     array = validate_waveform(waveform, sample_rate=sample_rate)
     array = pad_to_min_samples(array, model_min_samples(model))
     return np.asarray(model.predict(array, batch_size=batch_size, verbose=0), dtype=np.float32)
+
+
+def _embed_tflite(path, array):
+    from ai_edge_litert.interpreter import Interpreter
+
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"No .tflite file at {path!r}")
+    interpreter = Interpreter(model_path=path)
+    interpreter.allocate_tensors()
+    (input_detail,) = interpreter.get_input_details()
+    output_index = interpreter.get_output_details()[0]["index"]
+    num_samples = int(input_detail["shape"][-1])
+    if array.shape[1] > num_samples:
+        raise ValueError(
+            f"{path!r} takes clips of exactly {num_samples} samples ({num_samples / EXPECTED_SAMPLE_RATE:g} s, "
+            "fixed at export); split the clip, or export with a larger clip_seconds. "
+            f"Received: waveform.shape={array.shape}"
+        )
+    array = pad_to_min_samples(array, num_samples)
+    embeddings = []
+    for clip in array:
+        interpreter.set_tensor(input_detail["index"], clip[None, :])
+        interpreter.invoke()
+        embeddings.append(np.array(interpreter.get_tensor(output_index)[0], dtype=np.float32))
+    return np.stack(embeddings)

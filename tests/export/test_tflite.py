@@ -109,3 +109,25 @@ def test_packed_power_spectrum_matches_numpy(num_frames, rng):
     assert got.shape == expected.shape
     # float32 round-off, relative to the loudest bin among the frames mixed in one 2-D FFT.
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-5 * expected.max())
+
+
+def test_embed_validates_before_invoking_the_tflite_model(embedding_model, speech_and_music, tmp_path):
+    from keras_audio_ssl.export import embed
+
+    path = export_tflite(embedding_model, tmp_path / "fixed.tflite", clip_seconds=0.5)
+    clips = speech_and_music[:2, :8000]
+    # The raw interpreter turns NaN samples into an all-NaN embedding: the file checks nothing.
+    poisoned = clips.copy()
+    poisoned[0, 100] = np.nan
+    assert np.isnan(run_tflite(path, poisoned[:1])).all()
+    with pytest.raises(ValueError, match=r"NaN or Inf samples \(batch rows \[0\]\)"):
+        embed(str(path), poisoned)
+    with pytest.raises(ValueError, match="is empty"):
+        embed(str(path), np.zeros((1, 0), np.float32))
+    with pytest.raises(ValueError, match="exactly 8000 samples"):
+        embed(str(path), np.zeros((1, 8001), np.float32))
+    np.testing.assert_allclose(embed(str(path), clips), run_tflite(path, clips), atol=1e-6)
+    short = clips[:, :5000]
+    np.testing.assert_allclose(
+        embed(str(path), short), run_tflite(path, np.pad(short, [(0, 0), (0, 3000)])), atol=1e-6
+    )

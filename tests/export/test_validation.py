@@ -20,6 +20,8 @@ def test_accepts_1d_and_2d_float():
         ({"waveform": np.zeros(2000, np.int16)}, "int16 / 32768"),
         ({"waveform": np.zeros((1, 2, 2000), np.float32)}, r"shape=\(1, 2, 2000\)"),
         ({"waveform": np.zeros((1, 100), np.float32), "min_samples": 1120}, "at least 1120 samples"),
+        ({"waveform": np.zeros(0, np.float32)}, r"`waveform` is empty: .*shape=\(1, 0\)"),
+        ({"waveform": np.zeros((0, 2000), np.float32)}, r"`waveform` is empty: .*shape=\(0, 2000\)"),
     ],
 )
 def test_rejects_bad_input(kwargs, message):
