@@ -89,11 +89,15 @@ def _read_file(path):
             raise AudioDecodeError(path, "file is empty (0 bytes)")
         try:
             # Decode from the handle already opened: permissions were checked by open().
-            with sf.SoundFile(handle) as f:
-                file_rate = f.samplerate
-                data = f.read(dtype="float32", always_2d=True)
+            audio_file = sf.SoundFile(handle)
         except Exception as e:  # libsndfile raises LibsndfileError/RuntimeError/TypeError by version
             raise AudioDecodeError(path, f"not a readable audio file or truncated header ({_short(e)})") from e
+        with audio_file as f:
+            file_rate = f.samplerate
+            try:
+                data = f.read(dtype="float32", always_2d=True)
+            except Exception as e:  # the header parsed; the samples after it did not
+                raise AudioDecodeError(path, f"damaged audio data after a valid header ({_short(e)})") from e
     if data.shape[0] == 0:
         raise AudioDecodeError(path, "contains no samples")
     if not np.isfinite(data).all():

@@ -3,6 +3,7 @@
 import json
 import os
 import random
+import threading
 
 import numpy as np
 import tensorflow as tf
@@ -39,6 +40,7 @@ def make_pretraining_dataset(
     epochs=None,
     steps_per_epoch=None,
     segments_per_clip=1,
+    decode_failures=None,
 ):
     """Batches of random fixed-length raw waveform segments for self-supervised pretraining.
 
@@ -90,13 +92,24 @@ def make_pretraining_dataset(
         steps_per_epoch: with `epochs`, batches per epoch (default: one pass).
         segments_per_clip: crops per clip, each drawn independently (COLA's
             positive pairs: 2). Above 1 the batches are `[B, S, segment_samples]`.
+        decode_failures: a `DecodeFailures` to record into (share one between
+            datasets over the same files: a file that failed once is not
+            decoded again); default: a new one, the dataset's attribute.
+
+    A file that passed the header check but fails to decode while the dataset
+    runs (a corrupt compressed payload) is recorded in `decode_failures`.
+    Without `skip_bad_files` the iteration then fails: `raise_decode_failure`
+    turns TF's long error into one naming the file. With it the file is
+    skipped, and epochs built with `epochs=` keep `steps_per_epoch` batches
+    (the epoch's stream restarts to fill the missing ones).
 
     Returns:
         `tf.data.Dataset` of float32 `[batch_size, segment_samples]` (or
         `[batch_size, segments_per_clip, segment_samples]`). Its
         attribute `audio_files` holds the checked files of a file source
         (pass them as `source` to build another dataset without checking the
-        files again), `num_examples` the clip count when known.
+        files again), `num_examples` the clip count when known,
+        `decode_failures` the run-time decode failures.
 
     Example:
     >>> ds = make_pretraining_dataset("corpus/", batch_size=256, seed=42)
@@ -114,6 +127,8 @@ def make_pretraining_dataset(
     if seed is None:
         seed = random.SystemRandom().randrange(2**31)
     seed = int(seed)
+    if decode_failures is None:
+        decode_failures = DecodeFailures()
 
     kind, items = _resolve_source(source, split=split, skip_bad_files=skip_bad_files)
     num_examples = None
@@ -136,7 +151,10 @@ def make_pretraining_dataset(
 
     def segments_of(epoch_seed, reshuffle):
         if kind == "files":
-            waveforms = _decode_files(items, sample_rate=sample_rate, shuffle=shuffle, seed=epoch_seed, reshuffle=reshuffle)
+            waveforms = _decode_files(
+                items, sample_rate=sample_rate, shuffle=shuffle, seed=epoch_seed, reshuffle=reshuffle,
+                failures=decode_failures, skip_bad_files=skip_bad_files,
+            )
             return _crop(waveforms, segment_samples, epoch_seed, reshuffle, segments_per_clip)
         if kind == "tfrecords":
             records = read_tfrecord_shards(items, shuffle_files=shuffle, seed=epoch_seed)
@@ -161,6 +179,7 @@ def make_pretraining_dataset(
         dataset = segments.batch(batch_size, drop_remainder=drop_remainder).prefetch(AUTOTUNE)
         dataset.audio_files = items if kind == "files" else None
         dataset.num_examples = num_examples
+        dataset.decode_failures = decode_failures
         return dataset
 
     first, stop = (int(e) for e in epochs)
@@ -171,7 +190,9 @@ def make_pretraining_dataset(
 
     def one_epoch(epoch):
         segments = segments_of(epoch_seed_for(seed, epoch), reshuffle=False)
-        if repeat:
+        # Skipped files would shorten the epoch and shift every later epoch's batches: restart the
+        # same stream to fill it. Without failures the first steps_per_epoch batches are unchanged.
+        if repeat or (skip_bad_files and kind == "files" and steps_per_epoch is not None):
             segments = segments.repeat()
         batches = segments.batch(batch_size, drop_remainder=drop_remainder)
         return batches if steps_per_epoch is None else batches.take(steps_per_epoch)
@@ -180,7 +201,66 @@ def make_pretraining_dataset(
     dataset.steps_per_epoch = steps_per_epoch
     dataset.audio_files = items if kind == "files" else None
     dataset.num_examples = num_examples
+    dataset.decode_failures = decode_failures
     return dataset
+
+
+class DecodeFailures:
+    """Files that failed to decode while a dataset ran: `{path: reason}` in the order found.
+
+    Written from tf.data's decode threads, read by the training loop.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._failures = {}
+        self._reported = 0
+
+    def record(self, path, reason):
+        with self._lock:
+            self._failures.setdefault(path, reason)
+
+    def __contains__(self, path):
+        with self._lock:
+            return path in self._failures
+
+    def __len__(self):
+        with self._lock:
+            return len(self._failures)
+
+    def items(self):
+        with self._lock:
+            return list(self._failures.items())
+
+    def unreported(self):
+        """The failures not returned by an earlier call."""
+        with self._lock:
+            new = list(self._failures.items())[self._reported:]
+            self._reported = len(self._failures)
+            return new
+
+
+def raise_decode_failure(failures, error, skip_bad_files=False):
+    """Re-raises a TF error from iterating a dataset as a one-line `BadAudioFilesError`
+    naming the file, when a decode failure caused it; otherwise does nothing."""
+    from keras_audio_ssl.data.checks import BadAudioFilesError
+    from keras_audio_ssl.data.checks import describe_failures
+
+    items = failures.items() if failures is not None else []
+    if not items or not isinstance(error, tf.errors.OpError):
+        return
+    if skip_bad_files:
+        raise BadAudioFilesError(
+            f"Every audio file that is decoded on the host failed to decode while training: "
+            f"{describe_failures(items, len(items))}; no usable audio is left.",
+            items,
+        ) from None
+    path, reason = items[0]
+    raise BadAudioFilesError(
+        f"Cannot decode audio file {path!r} ({reason}); it passed the header check, so its payload is "
+        "damaged. Remove it, or pass skip_bad_files=True to skip such files (counted at each epoch end).",
+        items,
+    ) from None
 
 
 def epoch_seed_for(seed, epoch):
@@ -248,7 +328,7 @@ def _resolve_source(source, *, split, skip_bad_files):
     raise ValueError(f"`source` does not exist. Received: source={source!r}")
 
 
-def _decode_files(infos, *, sample_rate, shuffle, seed, reshuffle=True):
+def _decode_files(infos, *, sample_rate, shuffle, seed, reshuffle=True, failures=None, skip_bad_files=False):
     paths = [info.path for info in infos]
     # Clean 16-bit PCM WAVs at the target rate decode in the graph; anything else goes to the host.
     in_graph = [bool(info.graph_decodable and info.sample_rate == sample_rate) for info in infos]
@@ -257,8 +337,20 @@ def _decode_files(infos, *, sample_rate, shuffle, seed, reshuffle=True):
     if shuffle:
         files = seeded_shuffle(files, len(paths), seed, reshuffle=reshuffle, size=len(paths))
 
+    failures = DecodeFailures() if failures is None else failures
+    num_host_files = len(paths) - sum(in_graph)
+
     def host_load(path):
-        return load_audio(path.decode("utf-8"), sample_rate=sample_rate, mono=True)
+        path = path.decode("utf-8")
+        if skip_bad_files and path in failures:
+            return np.zeros([0], np.float32)
+        try:
+            return load_audio(path, sample_rate=sample_rate, mono=True)
+        except Exception as e:  # AudioDecodeError, or whatever a codec raises on a damaged payload
+            failures.record(path, getattr(e, "reason", None) or f"{type(e).__name__}: {e}")
+            if not skip_bad_files or len(failures) >= num_host_files:
+                raise
+            return np.zeros([0], np.float32)  # dropped by the filter below
 
     def decode(path, graph_decodable, layout):
         def in_graph_decode():
@@ -279,7 +371,10 @@ def _decode_files(infos, *, sample_rate, shuffle, seed, reshuffle=True):
             return host_decode()
         return tf.cond(graph_decodable, in_graph_decode, host_decode)
 
-    return files.map(decode, num_parallel_calls=AUTOTUNE, deterministic=True)
+    waveforms = files.map(decode, num_parallel_calls=AUTOTUNE, deterministic=True)
+    if skip_bad_files and num_host_files:
+        waveforms = waveforms.filter(lambda w: tf.size(w) > 0)  # the checks refused zero-sample files
+    return waveforms
 
 
 def _check_index_rate(files, sample_rate):

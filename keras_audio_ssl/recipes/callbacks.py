@@ -4,10 +4,12 @@
   epoch and step (the recipe raises `TrainingDivergedError` with it).
 - `EncoderCheckpoint`: the online encoder's weights after every epoch, keeping the
   last few (the whole BYOL model with its Adam state is ~12x larger).
+- `ReportDecodeFailures`: names the files skipped for failing to decode, per epoch.
 """
 
 import math
 import os
+import sys
 
 import keras
 
@@ -95,3 +97,30 @@ class EncoderCheckpoint(keras.callbacks.Callback):
         saved = sorted(f for f in os.listdir(self.directory) if f.startswith("encoder_epoch_"))
         for old in saved[: -self.keep]:
             os.remove(os.path.join(self.directory, old))
+
+
+class ReportDecodeFailures(keras.callbacks.Callback):
+    """At each epoch end, names the files newly skipped because they failed to decode.
+
+    Args:
+        failures: the training dataset's `decode_failures` (`data.DecodeFailures`).
+        shown: how many new names one report lists.
+    """
+
+    def __init__(self, failures, shown=5):
+        super().__init__()
+        self.failures = failures
+        self.shown = shown
+
+    def on_epoch_end(self, epoch, logs=None):
+        new = self.failures.unreported()
+        if not new:
+            return
+        names = "; ".join(f"{path!r} ({reason})" for path, reason in new[: self.shown])
+        more = f"; ... and {len(new) - self.shown} more" if len(new) > self.shown else ""
+        print(
+            f"Epoch {epoch + 1}: skipped {len(new)} more audio file(s) that failed to decode "
+            f"({len(self.failures)} so far): {names}{more}",
+            file=sys.stderr,
+            flush=True,
+        )

@@ -21,6 +21,7 @@ appended, statistics reused); every file is written through a temporary name
 and a rename, the final ones before the status says "finished".
 """
 
+import contextlib
 import inspect
 import json
 import os
@@ -32,6 +33,7 @@ import numpy as np
 
 from keras_audio_ssl.recipes import run_state
 from keras_audio_ssl.recipes.callbacks import EncoderCheckpoint
+from keras_audio_ssl.recipes.callbacks import ReportDecodeFailures
 from keras_audio_ssl.recipes.callbacks import SetLearningRate
 from keras_audio_ssl.recipes.callbacks import StopOnNaN
 from keras_audio_ssl.recipes.callbacks import TrainingDivergedError
@@ -228,6 +230,7 @@ def pretrain(data, *, method, settings, build_method, state_shaping=(), segments
     """
     import keras
 
+    from keras_audio_ssl.data import DecodeFailures
     from keras_audio_ssl.data import make_pretraining_dataset
     from keras_audio_ssl.encoders import build_embedding_model
 
@@ -258,6 +261,7 @@ def pretrain(data, *, method, settings, build_method, state_shaping=(), segments
         segment_samples=settings["segment_samples"],
         sample_rate=settings["sample_rate"],
         skip_bad_files=settings["skip_bad_files"],
+        decode_failures=DecodeFailures(),  # shared: a file that failed once is not decoded again
     )
     checked_files = None
     if stats is None:
@@ -273,9 +277,14 @@ def pretrain(data, *, method, settings, build_method, state_shaping=(), segments
         checked_files = stats_ds.audio_files  # the train dataset reuses the check
         from keras_audio_ssl.audio import log_mel_statistics
 
-        mean, std = log_mel_statistics(
-            stats_ds, settings["norm_stats_samples"], total=stats_ds.num_examples, verbose=verbose
-        )
+        with _decode_errors_named(dataset_args):
+            mean, std = log_mel_statistics(
+                stats_ds, settings["norm_stats_samples"], total=stats_ds.num_examples, verbose=verbose
+            )
+        skipped = dataset_args["decode_failures"].unreported()
+        if skipped:
+            print(f"Statistics: skipped {len(skipped)} audio file(s) that failed to decode, e.g. "
+                  f"{skipped[0][0]!r} ({skipped[0][1]})", file=sys.stderr, flush=True)
         stats = {"mean": mean, "std": std}
         run_state.write_json_atomic(norm_path, stats)
     else:
@@ -328,19 +337,21 @@ def pretrain(data, *, method, settings, build_method, state_shaping=(), segments
             nan_guard,
             keras.callbacks.TensorBoard(os.path.join(output_dir, "logs"), update_freq="epoch"),
             EncoderCheckpoint(encoder, os.path.join(output_dir, "checkpoints"), keep=settings["keep_checkpoints"]),
+            ReportDecodeFailures(dataset_args["decode_failures"]),
             *(callbacks or []),
             run_state.EpochStateCheckpoint(state, skip_epoch=lambda: nan_guard.message is not None),
         ]
         start = time.time()
-        model.fit(
-            train_ds,
-            epochs=epochs,
-            initial_epoch=initial_epoch,
-            steps_per_epoch=getattr(train_ds, "steps_per_epoch", None),
-            callbacks=all_callbacks,
-            verbose=verbose,
-            shuffle=False,  # the dataset shuffles itself
-        )
+        with _decode_errors_named(dataset_args):
+            model.fit(
+                train_ds,
+                epochs=epochs,
+                initial_epoch=initial_epoch,
+                steps_per_epoch=getattr(train_ds, "steps_per_epoch", None),
+                callbacks=all_callbacks,
+                verbose=verbose,
+                shuffle=False,  # the dataset shuffles itself
+            )
         config["train_seconds_this_session"] = round(time.time() - start, 1)
         if nan_guard.message is not None:
             config.update(status="diverged", error=nan_guard.message, epochs_finished=state.epochs_finished)
@@ -362,6 +373,18 @@ def pretrain(data, *, method, settings, build_method, state_shaping=(), segments
     elif initial_epoch >= epochs:
         _say(verbose, f"The run in {output_dir} is finished ({state.epochs_finished} epochs): nothing to train")
     return model, _history(state)
+
+
+@contextlib.contextmanager
+def _decode_errors_named(dataset_args):
+    """A file that fails to decode mid-run: a one-line error naming it, not TF's 3 kB one."""
+    from keras_audio_ssl.data import raise_decode_failure
+
+    try:
+        yield
+    except Exception as error:
+        raise_decode_failure(dataset_args["decode_failures"], error, skip_bad_files=dataset_args["skip_bad_files"])
+        raise
 
 
 def _unseeded_epochs(source, settings, seed, segments_per_clip, dataset_args, verbose):

@@ -164,6 +164,62 @@ def test_skip_bad_files_reports_and_trains_on_the_rest(tmp_path, caplog):
     assert epoch.shape == (1, SEG) and _locate(epoch[0], [good])[0] == 0
 
 
+def _corpus_with_corrupt_payload(root, good=7):
+    root.mkdir()
+    # FLAC: decoded on the host, like the corrupt one (16-bit WAVs would decode in the graph).
+    goods = [_noise_file(str(root / f"good{i}.flac"), 1.0, i) for i in range(good)]
+    return goods, bad_corpus.write_corrupt_payload_flac(str(root))
+
+
+def test_decode_failure_at_run_time_is_skipped_and_epochs_keep_their_length(tmp_path):
+    from keras_audio_ssl.data import DecodeFailures
+
+    goods, corrupt = _corpus_with_corrupt_payload(tmp_path / "c")
+    failures = DecodeFailures()
+    # 8 files pass the header check; one fails only when its frames are decoded.
+    ds = make_pretraining_dataset(str(tmp_path / "c"), batch_size=2, seed=0, skip_bad_files=True,
+                                  epochs=(0, 3), decode_failures=failures)
+    assert ds.num_examples == 8 and ds.steps_per_epoch == 4
+    batches = [b.numpy() for b in ds]
+    assert len(batches) == 12  # 3 epochs x 4 batches although only 7 clips decode per epoch
+    assert [p for p, _ in failures.items()] == [corrupt]
+    sources = goods
+    for batch in batches:
+        for segment in batch:
+            assert _locate(segment, sources)[0] >= 0  # every segment is a crop of a good file
+    # Resuming at epoch 2 reads the batches of an uninterrupted run's epoch 2.
+    resumed = make_pretraining_dataset(str(tmp_path / "c"), batch_size=2, seed=0, skip_bad_files=True,
+                                       epochs=(2, 3))
+    np.testing.assert_array_equal(np.stack([b.numpy() for b in resumed]), np.stack(batches[8:]))
+
+
+def test_skip_bad_files_leaves_clean_epochs_unchanged(folder):
+    root, _, _ = folder
+    runs = [
+        np.stack([b.numpy() for b in make_pretraining_dataset(root, batch_size=3, seed=5, epochs=(0, 2),
+                                                              skip_bad_files=skip)])
+        for skip in (False, True)
+    ]
+    np.testing.assert_array_equal(runs[0], runs[1])
+
+
+def test_decode_failure_without_skip_is_one_line_naming_the_file(tmp_path):
+    from keras_audio_ssl.data import BadAudioFilesError
+    from keras_audio_ssl.data import raise_decode_failure
+
+    _, corrupt = _corpus_with_corrupt_payload(tmp_path / "c")
+    ds = make_pretraining_dataset(str(tmp_path / "c"), batch_size=2, seed=0)
+    with pytest.raises(BadAudioFilesError) as info:
+        try:
+            list(ds)
+        except tf.errors.OpError as error:
+            raise_decode_failure(ds.decode_failures, error)
+            raise
+    message = str(info.value)
+    assert corrupt in message and "skip_bad_files=True" in message and "\n" not in message
+    assert len(message) < 400 and info.value.failures[0][0] == corrupt
+
+
 def test_manifest_row_pointing_nowhere(tmp_path, caplog):
     _noise_file(str(tmp_path / "ok.wav"), 1.0, 0)
     csv = bad_corpus.write_manifest(tmp_path / "m.csv", [("ok.wav",), ("nowhere.wav",)])

@@ -105,3 +105,46 @@ def test_unloadable_checkpoint_falls_back_to_the_previous_one(tmp_path, finished
     assert os.path.basename(str(newest)) in err
     assert seen.epochs == [1]
     assert _epochs_in_csv(run / "history.csv") == [0, 1]
+
+
+def _audio_folder(root, count=15):
+    import soundfile as sf
+
+    root.mkdir()
+    for i, clip in enumerate(synthetic.make_unlabeled_corpus(count, seconds=0.95, seed=4)):
+        sf.write(str(root / f"clip{i:02d}.flac"), clip, 16000, subtype="PCM_16")
+    return root
+
+
+def _folder_with_corrupt_payload(root, count=15):
+    from tests.data import bad_corpus
+
+    return bad_corpus.write_corrupt_payload_flac(str(_audio_folder(root, count)))
+
+
+def test_decode_failure_mid_run_is_skipped_and_reported_at_epoch_end(tmp_path, capsys):
+    from tests.data import bad_corpus
+
+    audio, run = _audio_folder(tmp_path / "audio"), str(tmp_path / "run")
+    byola.fit(str(audio), output_dir=run, epochs=1, **TINY)
+    # Continued with a corrupt file added: the statistics are reused, so training meets it first.
+    corrupt = bad_corpus.write_corrupt_payload_flac(str(audio))
+    _, history = byola.fit(str(audio), output_dir=run, epochs=3, skip_bad_files=True, **TINY)
+    assert history.epoch == [0, 1, 2] and np.isfinite(history.history["loss"]).all()
+    err = capsys.readouterr().err
+    assert f"Epoch 2: skipped 1 more audio file(s) that failed to decode (1 so far): {corrupt!r}" in err
+    assert "damaged audio data" in err
+    assert "Epoch 3: skipped" not in err  # a known failure is neither decoded nor reported again
+    assert _epochs_in_csv(tmp_path / "run" / "history.csv") == [0, 1, 2]
+
+
+def test_decode_failure_without_skip_is_one_line_error_naming_the_file(tmp_path):
+    from keras_audio_ssl.data import BadAudioFilesError
+
+    corrupt = _folder_with_corrupt_payload(tmp_path / "audio")
+    with pytest.raises(BadAudioFilesError) as info:
+        byola.fit(str(tmp_path / "audio"), output_dir=str(tmp_path / "run"), epochs=1, **TINY)
+    message = str(info.value)
+    assert corrupt in message and "skip_bad_files=True" in message
+    assert "\n" not in message and len(message) < 400
+    assert info.value.__cause__ is None and info.value.__suppress_context__
