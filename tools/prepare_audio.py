@@ -30,6 +30,10 @@ def main(argv=None):
     parser.add_argument("--skip-bad-files", action="store_true", help="skip unreadable files instead of failing")
     parser.add_argument("--prefix", default="audio", help="shard file name prefix")
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument(
+        "--out-of-range", choices=("error", "rescale"), default="error",
+        help="float files peaking above 8.0 (e.g. int16-scaled floats): refuse them (default) or divide by the peak",
+    )
     args = parser.parse_args(argv)
     if not (os.path.isdir(args.input) or args.input.lower().endswith(".csv")):
         parser.error(f"--input must be a folder or a .csv manifest: {args.input!r}")
@@ -64,6 +68,7 @@ def main(argv=None):
             skip_bad_files=args.skip_bad_files,
             prefix=args.prefix,
             progress=not args.no_progress,
+            out_of_range=args.out_of_range,
         )
     except ValueError as error:  # bad files or arguments: a message naming them, not a traceback
         print(f"prepare_audio: error: {error}", file=sys.stderr)
@@ -71,7 +76,7 @@ def main(argv=None):
     hours = index["num_samples"] / index["sample_rate"] / 3600
     print(
         f"{index['num_examples']} examples ({hours:.2f} h) in {len(index['shards'])} shards -> {args.output}"
-        f" ({len(index['skipped'])} skipped)"
+        f" ({len(index['skipped'])} skipped, {len(index.get('clipped', []))} clipped)"
     )
     return 0
 

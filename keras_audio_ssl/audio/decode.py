@@ -33,11 +33,34 @@ class AudioDecodeError(ValueError):
         return type(self), (self.path, self.reason)
 
 
-def load_audio(path, sample_rate=16000, mono=True):
+# Float files may exceed 1.0 a little (mastering overs); a peak above this is mis-scaled audio
+# (int16-scaled floats peak near 32768) that would embed to finite garbage.
+MAX_FLOAT_PEAK = 8.0
+OUT_OF_RANGE_MODES = ("error", "rescale")
+
+
+def check_out_of_range(out_of_range):
+    if out_of_range not in OUT_OF_RANGE_MODES:
+        raise ValueError(f"`out_of_range` must be one of {OUT_OF_RANGE_MODES}. Received: out_of_range={out_of_range!r}")
+
+
+def float_peak_error(path, peak):
+    """The `AudioDecodeError` for a float file whose peak is above `MAX_FLOAT_PEAK`."""
+    return AudioDecodeError(
+        path,
+        f"float samples peak at {peak:.4g}, far above 1.0 (int16-scaled or mis-scaled audio; the limit is "
+        f"{MAX_FLOAT_PEAK:g}). Rescale the file, or pass out_of_range='rescale' "
+        "(tools/prepare_audio.py --out-of-range rescale) to divide it by its peak",
+    )
+
+
+def load_audio(path, sample_rate=16000, mono=True, out_of_range="error"):
     """Reads an audio file into float32 samples, downmixed and resampled.
 
     Integer PCM maps to [-1, 1) (soundfile's scaling: int16 / 32768); float
-    files keep their stored values.
+    files keep their stored values, unless their peak is above
+    `MAX_FLOAT_PEAK` (8.0): such a file is an error, or with
+    `out_of_range="rescale"` is divided by its peak.
 
     Args:
         path: path of any file libsndfile reads (WAV of any PCM/float depth,
@@ -45,6 +68,7 @@ def load_audio(path, sample_rate=16000, mono=True):
         sample_rate: output sample rate in Hz; `None` keeps the file's rate.
         mono: if True, average the channels and return `[N]`; otherwise return
             `[N, C]`.
+        out_of_range: `"error"` or `"rescale"`, for float files peaking above 8.0.
 
     Returns:
         `np.ndarray` float32 `[N]` (or `[N, C]`).
@@ -52,14 +76,21 @@ def load_audio(path, sample_rate=16000, mono=True):
     Raises:
         AudioDecodeError: (a `ValueError`) naming the file, when it is missing,
             unreadable, empty, not audio, has a broken header, has no samples,
-            or contains NaN/Inf samples.
+            contains NaN/Inf samples, or is float audio peaking above 8.0.
 
     Example:
     >>> waveform = load_audio("clip.flac")  # float32 [N] at 16 kHz, mono
     """
     if sample_rate is not None and (not isinstance(sample_rate, (int, np.integer)) or sample_rate <= 0):
         raise ValueError(f"`sample_rate` must be a positive integer or None. Received: sample_rate={sample_rate}")
-    data, file_rate = _read_file(path)
+    check_out_of_range(out_of_range)
+    data, file_rate, is_float = _read_file(path)
+    if is_float:
+        peak = float(np.max(np.abs(data)))
+        if peak > MAX_FLOAT_PEAK:
+            if out_of_range == "error":
+                raise float_peak_error(path, peak)
+            data = data / np.float32(peak)
     if mono:
         data = data[:, 0] if data.shape[1] == 1 else data.mean(axis=1)
     if sample_rate is not None and file_rate != sample_rate:
@@ -70,7 +101,7 @@ def load_audio(path, sample_rate=16000, mono=True):
 
 
 def _read_file(path):
-    """Returns (float32 [N, C], sample_rate) or raises AudioDecodeError."""
+    """Returns (float32 [N, C], sample_rate, is_float_file) or raises AudioDecodeError."""
     import soundfile as sf
 
     path = os.fspath(path)
@@ -94,6 +125,7 @@ def _read_file(path):
             raise AudioDecodeError(path, f"not a readable audio file or truncated header ({_short(e)})") from e
         with audio_file as f:
             file_rate = f.samplerate
+            is_float = f.subtype in ("FLOAT", "DOUBLE")
             try:
                 data = f.read(dtype="float32", always_2d=True)
             except Exception as e:  # the header parsed; the samples after it did not
@@ -103,7 +135,7 @@ def _read_file(path):
     if not np.isfinite(data).all():
         bad = int((~np.isfinite(data)).sum())
         raise AudioDecodeError(path, f"contains {bad} NaN or Inf samples")
-    return data, int(file_rate)
+    return data, int(file_rate), is_float
 
 
 def _short(error):

@@ -9,7 +9,8 @@ What is checked per file, and what it costs:
 - libsndfile parses its header (`soundfile.info`): catches non-audio bytes and
   truncated headers; frames > 0: catches zero-sample files;
 - float-typed files (FLOAT/DOUBLE subtypes) are read once in blocks to find
-  NaN/Inf samples. Integer PCM (WAV, FLAC) cannot hold NaN/Inf, so those are
+  NaN/Inf samples and a peak above `MAX_FLOAT_PEAK` (8.0: int16-scaled or
+  mis-scaled floats, which would embed to finite garbage). Integer PCM (WAV, FLAC) cannot hold NaN/Inf, so those are
   never read past the header: the check stays at header speed for ordinary
   corpora and costs one sequential read only for float files.
 - `full_decode=True` additionally decodes every file with `load_audio`
@@ -23,7 +24,10 @@ import os
 
 import numpy as np
 
+from keras_audio_ssl.audio.decode import MAX_FLOAT_PEAK
 from keras_audio_ssl.audio.decode import AudioDecodeError
+from keras_audio_ssl.audio.decode import check_out_of_range
+from keras_audio_ssl.audio.decode import float_peak_error
 from keras_audio_ssl.audio.decode import load_audio
 from keras_audio_ssl.audio.decode import pcm16_wav_layout
 
@@ -62,8 +66,11 @@ class BadAudioFilesError(ValueError):
         self.failures = list(failures)
 
 
-def inspect_audio_file(path, full_decode=False):
+def inspect_audio_file(path, full_decode=False, out_of_range="error"):
     """Checks one file and returns its `AudioFileInfo`.
+
+    `out_of_range="rescale"` accepts float files peaking above 8.0 (`load_audio`
+    then divides them by their peak); `"error"` refuses them.
 
     Raises:
         AudioDecodeError: naming the file and the reason.
@@ -91,11 +98,15 @@ def inspect_audio_file(path, full_decode=False):
     if info.frames <= 0:
         raise AudioDecodeError(path, "contains no samples")
     if info.subtype in _FLOAT_SUBTYPES:
+        peak = 0.0
         for block in sf.blocks(path, blocksize=1 << 16, dtype="float32", always_2d=True):
             if not np.isfinite(block).all():
                 raise AudioDecodeError(path, "contains NaN or Inf samples")
+            peak = max(peak, float(np.max(np.abs(block), initial=0.0)))
+        if peak > MAX_FLOAT_PEAK and out_of_range == "error":
+            raise float_peak_error(path, peak)
     if full_decode:
-        load_audio(path, sample_rate=None, mono=False)
+        load_audio(path, sample_rate=None, mono=False, out_of_range=out_of_range)
     layout = pcm16_wav_layout(path) if info.format == "WAV" and info.subtype == "PCM_16" else None
     return AudioFileInfo(
         path=path,
@@ -117,6 +128,7 @@ def check_audio_files(
     num_threads=None,
     progress=None,
     return_info=False,
+    out_of_range="error",
 ):
     """Checks that audio files can be decoded, before any training starts.
 
@@ -129,6 +141,8 @@ def check_audio_files(
             `min(32, 4 * cpu_count)`.
         progress: show a tqdm bar; `None` shows one for 1,000 files or more.
         return_info: return `AudioFileInfo`s instead of paths.
+        out_of_range: `"error"` refuses float files peaking above 8.0;
+            `"rescale"` accepts them (decoding divides them by their peak).
 
     Returns:
         The good paths (or their `AudioFileInfo`s), in input order.
@@ -140,6 +154,7 @@ def check_audio_files(
     Example:
     >>> good = check_audio_files(find_audio_files("corpus/"), skip_bad_files=True)
     """
+    check_out_of_range(out_of_range)
     paths = [os.fspath(p) for p in paths]
     if not paths:
         raise ValueError("`paths` is empty: there are no audio files to check. Received: paths=[]")
@@ -150,7 +165,7 @@ def check_audio_files(
 
     def check(path):
         try:
-            return inspect_audio_file(path, full_decode=full_decode), None
+            return inspect_audio_file(path, full_decode=full_decode, out_of_range=out_of_range), None
         except AudioDecodeError as e:
             return None, e.reason
 

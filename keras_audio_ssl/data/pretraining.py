@@ -41,6 +41,7 @@ def make_pretraining_dataset(
     steps_per_epoch=None,
     segments_per_clip=1,
     decode_failures=None,
+    out_of_range="error",
 ):
     """Batches of random fixed-length raw waveform segments for self-supervised pretraining.
 
@@ -95,6 +96,9 @@ def make_pretraining_dataset(
         decode_failures: a `DecodeFailures` to record into (share one between
             datasets over the same files: a file that failed once is not
             decoded again); default: a new one, the dataset's attribute.
+        out_of_range: float files peaking above 8.0 (int16-scaled floats):
+            `"error"` (default) refuses them in the check, naming them;
+            `"rescale"` divides each by its peak.
 
     A file that passed the header check but fails to decode while the dataset
     runs (a corrupt compressed payload) is recorded in `decode_failures`.
@@ -134,7 +138,9 @@ def make_pretraining_dataset(
     num_examples = None
     if kind in ("files", "checked"):
         if kind == "files":
-            items = check_audio_files(items, skip_bad_files=skip_bad_files, full_decode=full_check, return_info=True)
+            items = check_audio_files(
+                items, skip_bad_files=skip_bad_files, full_decode=full_check, return_info=True, out_of_range=out_of_range
+            )
         kind = "files"
         num_examples = len(items)
         if drop_remainder and not repeat and num_examples < batch_size:
@@ -153,7 +159,7 @@ def make_pretraining_dataset(
         if kind == "files":
             waveforms = _decode_files(
                 items, sample_rate=sample_rate, shuffle=shuffle, seed=epoch_seed, reshuffle=reshuffle,
-                failures=decode_failures, skip_bad_files=skip_bad_files,
+                failures=decode_failures, skip_bad_files=skip_bad_files, out_of_range=out_of_range,
             )
             return _crop(waveforms, segment_samples, epoch_seed, reshuffle, segments_per_clip)
         if kind == "tfrecords":
@@ -328,7 +334,9 @@ def _resolve_source(source, *, split, skip_bad_files):
     raise ValueError(f"`source` does not exist. Received: source={source!r}")
 
 
-def _decode_files(infos, *, sample_rate, shuffle, seed, reshuffle=True, failures=None, skip_bad_files=False):
+def _decode_files(
+    infos, *, sample_rate, shuffle, seed, reshuffle=True, failures=None, skip_bad_files=False, out_of_range="error"
+):
     paths = [info.path for info in infos]
     # Clean 16-bit PCM WAVs at the target rate decode in the graph; anything else goes to the host.
     in_graph = [bool(info.graph_decodable and info.sample_rate == sample_rate) for info in infos]
@@ -345,7 +353,7 @@ def _decode_files(infos, *, sample_rate, shuffle, seed, reshuffle=True, failures
         if skip_bad_files and path in failures:
             return np.zeros([0], np.float32)
         try:
-            return load_audio(path, sample_rate=sample_rate, mono=True)
+            return load_audio(path, sample_rate=sample_rate, mono=True, out_of_range=out_of_range)
         except Exception as e:  # AudioDecodeError, or whatever a codec raises on a damaged payload
             failures.record(path, getattr(e, "reason", None) or f"{type(e).__name__}: {e}")
             if not skip_bad_files or len(failures) >= num_host_files:

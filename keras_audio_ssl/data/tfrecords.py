@@ -131,8 +131,14 @@ def write_tfrecord_shards(
     skip_bad_files=False,
     prefix="audio",
     progress=True,
+    out_of_range="error",
 ):
     """Converts audio files into mono int16 TFRecord shards at `sample_rate`.
+
+    Float samples beyond [-1, 1] are clipped to the int16 range; each file
+    that was clipped is listed in the index (`clipped`: path, samples clipped,
+    samples) and the job logs a warning with the count and the worst files.
+    Float files peaking above 8.0 are refused (see `out_of_range`).
 
     Files are checked first (`check_audio_files`), so a broken file stops the
     job before any shard is written (or is skipped and reported with
@@ -151,10 +157,13 @@ def write_tfrecord_shards(
         skip_bad_files: skip unreadable files (reported) instead of raising.
         prefix: shard file name prefix.
         progress: show a tqdm bar over shards.
+        out_of_range: float files peaking above 8.0 (int16-scaled floats):
+            `"error"` refuses them (skipped and counted with
+            `skip_bad_files=True`), `"rescale"` divides each by its peak.
 
     Returns:
         The index (dict, also written to `output_dir/index.json`): shard
-        files, examples and samples per shard, skipped files.
+        files, examples and samples per shard, skipped and clipped files.
 
     Example:
     >>> write_tfrecord_shards(find_audio_files("corpus/"), "shards/", num_workers=4)
@@ -180,7 +189,7 @@ def write_tfrecord_shards(
         raise ValueError(f"`num_workers` must be a positive integer. Received: num_workers={num_workers!r}")
 
     try:
-        check_audio_files(paths)
+        check_audio_files(paths, out_of_range=out_of_range)
         preflight_skipped = []
     except BadAudioFilesError as error:
         if not skip_bad_files:
@@ -224,6 +233,7 @@ def write_tfrecord_shards(
                 digest=digest,
                 sample_rate=sample_rate,
                 skip_bad_files=skip_bad_files,
+                out_of_range=out_of_range,
             )
         )
     if entries:
@@ -257,6 +267,14 @@ def write_tfrecord_shards(
     decode_failures = [s for shard in index["shards"] for s in shard["skipped"]]
     if decode_failures:  # passed the header check but failed to decode
         logger.warning("Skipping bad audio files. %s", describe_failures(decode_failures, len(paths)))
+    if index["clipped"]:
+        worst = sorted(index["clipped"], key=lambda c: -c[1] / max(c[2], 1))[:5]
+        shown = "; ".join(f"{path!r} ({100 * n / max(total, 1):.3g}% of its samples)" for path, n, total in worst)
+        logger.warning(
+            "%d of %d files had float samples beyond [-1, 1], clipped to int16 (worst: %s). "
+            "Lower their gain first if that is more than the odd over.",
+            len(index["clipped"]), len(rows), shown,
+        )
     return index
 
 
@@ -267,17 +285,20 @@ def _write_shard(task):
     # The temporary name must not match "*.tfrecord*": readers glob for that.
     temp = os.path.join(output_dir, f".{name.replace('.tfrecord', '')}{_PARTIAL}{os.getpid()}")
     num_examples = num_samples = 0
-    skipped = []
+    skipped, clipped = [], []
     try:
         with tf.io.TFRecordWriter(temp) as writer:
             for path, label in task["rows"]:
                 try:
-                    waveform = load_audio(path, sample_rate=task["sample_rate"])
+                    waveform = load_audio(path, sample_rate=task["sample_rate"], out_of_range=task["out_of_range"])
                 except AudioDecodeError as e:
                     if not task["skip_bad_files"]:
                         raise
                     skipped.append([path, e.reason])
                     continue
+                beyond = int(np.count_nonzero(np.abs(waveform) > 1.0))
+                if beyond:
+                    clipped.append([path, beyond, int(waveform.shape[0])])
                 writer.write(serialize_audio_example(waveform, task["sample_rate"], path, label))
                 num_examples += 1
                 num_samples += int(waveform.shape[0])
@@ -285,7 +306,10 @@ def _write_shard(task):
     finally:
         if os.path.exists(temp):
             os.remove(temp)
-    return dict(file=name, num_examples=num_examples, num_samples=num_samples, digest=task["digest"], skipped=skipped)
+    return dict(
+        file=name, num_examples=num_examples, num_samples=num_samples, digest=task["digest"], skipped=skipped,
+        clipped=clipped,
+    )
 
 
 def _digest(rows, sample_rate):
@@ -324,6 +348,7 @@ def _write_index(index_path, entries, num_shards, sample_rate, preflight_skipped
         num_examples=sum(s["num_examples"] for s in shards),
         num_samples=sum(s["num_samples"] for s in shards),
         skipped=list(preflight_skipped) + [s for shard in shards for s in shard["skipped"]],
+        clipped=[c for shard in shards for c in shard.get("clipped", [])],
         shards=shards,
     )
     temp = index_path + ".tmp"

@@ -215,3 +215,33 @@ def test_tfio_probe_true_when_an_op_runs(monkeypatch):
         assert tfio_available() is True
     finally:
         decode_module.tfio_available.cache_clear()
+
+
+@pytest.mark.parametrize("scale", [32767.0, 1e20])
+def test_float_audio_far_above_full_scale_is_an_error_naming_the_file(tmp_path, scale):
+    import soundfile as sf
+
+    from keras_audio_ssl.audio import AudioDecodeError
+    from keras_audio_ssl.data import check_audio_files
+
+    path = str(tmp_path / "loud.wav")
+    signal = np.sin(np.linspace(0, 100 * np.pi, 8000)).astype(np.float32) * 0.5
+    sf.write(path, signal * scale, 16000, subtype="FLOAT")
+    with pytest.raises(AudioDecodeError, match="loud.wav.*far above 1.0"):
+        load_audio(path)
+    with pytest.raises(ValueError, match="loud.wav.*far above 1.0"):
+        check_audio_files([path])
+    assert check_audio_files([path], out_of_range="rescale") == [path]
+    rescaled = load_audio(path, out_of_range="rescale")
+    np.testing.assert_allclose(rescaled, signal / np.max(np.abs(signal)), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="out_of_range='clip'"):
+        load_audio(path, out_of_range="clip")
+
+
+def test_float_audio_slightly_over_full_scale_is_kept_as_stored(tmp_path):
+    import soundfile as sf
+
+    path = str(tmp_path / "over.wav")
+    signal = np.linspace(-1.5, 1.5, 4000).astype(np.float32)
+    sf.write(path, signal, 16000, subtype="FLOAT")
+    np.testing.assert_array_equal(load_audio(path), signal)

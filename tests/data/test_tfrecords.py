@@ -222,3 +222,43 @@ def test_prepare_audio_workers_skip_a_corrupt_payload_instead_of_hanging(tmp_pat
     assert proc.returncode == 0, stderr[-3000:]
     assert os.path.basename(bad) in stderr + stdout
     assert len(_records(str(out))) == 4
+
+
+def _float_wav(path, peak, seconds=0.5, seed=0):
+    signal = np.sin(np.linspace(0, 400 * np.pi, int(seconds * 16000))) * np.random.default_rng(seed).uniform(0.2, 1.0)
+    signal = (signal / np.max(np.abs(signal)) * peak).astype(np.float32)
+    sf.write(str(path), signal, 16000, subtype="FLOAT")
+    return signal
+
+
+def test_out_of_range_float_audio_is_refused_naming_the_file_or_rescaled(tmp_path, capsys):
+    from tools.prepare_audio import main
+
+    folder = tmp_path / "clips"
+    _clips(str(folder), 2, seconds=0.5)
+    loud = _float_wav(folder / "int16_scaled.wav", 32767.0)
+    with pytest.raises(BadAudioFilesError, match=r"int16_scaled.wav.*peak at 3.277e\+04, far above 1.0"):
+        write_tfrecord_shards(sorted(str(p) for p in folder.iterdir()), str(tmp_path / "refused"))
+    assert not os.path.exists(tmp_path / "refused")
+    with pytest.raises(BadAudioFilesError, match="int16_scaled.wav"):
+        make_pretraining_dataset(str(folder), batch_size=1)  # what fit() builds: refused before training
+
+    assert main(["--input", str(folder), "--output", str(tmp_path / "rescaled"), "--out-of-range", "rescale",
+                 "--no-progress"]) == 0
+    assert "3 examples" in capsys.readouterr().out
+    (record,) = [r for r in _records(str(tmp_path / "rescaled")) if r["path"].endswith("int16_scaled.wav")]
+    np.testing.assert_allclose(record["audio"], loud / 32767.0, atol=1 / 32768)  # peak 1.0 -> int16 clips 1 LSB
+    np.testing.assert_allclose(load_audio(str(folder / "int16_scaled.wav"), out_of_range="rescale"), loud / 32767.0,
+                               rtol=1e-6)
+
+
+def test_clipping_to_int16_is_counted_and_reported(tmp_path, caplog):
+    folder = tmp_path / "clips"
+    _clips(str(folder), 2, seconds=0.5)
+    over = _float_wav(folder / "over.wav", 1.5)  # within the 8.0 limit: kept, but int16 clips it
+    expected = int(np.count_nonzero(np.abs(over) > 1.0))
+    with caplog.at_level(logging.WARNING, logger="keras_audio_ssl"):
+        index = write_tfrecord_shards(sorted(str(p) for p in folder.iterdir()), str(tmp_path / "out"), progress=False)
+    assert index["clipped"] == [[str(folder / "over.wav"), expected, len(over)]] and expected > 0
+    assert "1 of 3 files had float samples beyond [-1, 1], clipped to int16" in caplog.text
+    assert "over.wav" in caplog.text
