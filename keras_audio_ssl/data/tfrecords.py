@@ -19,7 +19,6 @@ import hashlib
 import json
 import logging
 import math
-import multiprocessing
 import os
 
 import numpy as np
@@ -254,9 +253,9 @@ def write_tfrecord_shards(
                 finish(_write_shard(task))
                 bar and bar.update()
         else:
-            # spawn, not fork: forking a process that already runs TensorFlow threads can deadlock.
-            context = multiprocessing.get_context("spawn")
-            with context.Pool(min(num_workers, len(tasks))) as pool:
+            from keras_audio_ssl.processes import worker_pool
+
+            with worker_pool(min(num_workers, len(tasks))) as pool:
                 for entry in pool.imap_unordered(_write_shard, tasks):
                     finish(entry)
                     bar and bar.update()

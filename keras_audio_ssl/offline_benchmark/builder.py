@@ -124,7 +124,9 @@ def build_offline_benchmark(output, size="small", workers=2, seed=0, tasks=None,
     if workers == 1:
         results = map(_run, jobs)
     else:
-        pool = multiprocessing.get_context(_START_METHOD).Pool(workers)
+        from keras_audio_ssl.processes import worker_pool
+
+        pool = worker_pool(workers, start_method=_START_METHOD)
         results = pool.imap_unordered(_run, jobs)
     for i, (kind, job_rows) in enumerate(results):
         task = "pretrain_pool" if kind.startswith("pool_") else kind

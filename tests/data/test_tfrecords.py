@@ -262,3 +262,76 @@ def test_clipping_to_int16_is_counted_and_reported(tmp_path, caplog):
     assert index["clipped"] == [[str(folder / "over.wav"), expected, len(over)]] and expected > 0
     assert "1 of 3 files had float samples beyond [-1, 1], clipped to int16" in caplog.text
     assert "over.wav" in caplog.text
+
+
+def _children(pid):
+    """PIDs of live (not zombie) processes whose parent is `pid`, from /proc."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(entry))
+    return found
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads the process table from /proc")
+def test_prepare_audio_workers_die_with_a_killed_parent(tmp_path):
+    """Pool workers hold their task queue's write end, so a killed parent's workers waited forever."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    # Two shards of 20 files at 44.1 kHz (resampled on the host): each worker's task takes several
+    # seconds, longer than the 3 s allowed below; before the fix, a worker finished its shard after
+    # the parent was killed (minutes, for the default 512-file shards).
+    _clips(str(tmp_path / "clips"), 40, seconds=12.0, sample_rate=44100)
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    out = tmp_path / "out"
+    command = [sys.executable, os.path.join(repo, "tools", "prepare_audio.py"), "--input", str(tmp_path / "clips"),
+               "--output", str(out), "--shard-size", "20", "--workers", "2", "--no-progress"]
+    proc = subprocess.Popen(command, cwd=repo, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    workers = []
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and proc.poll() is None:
+            workers = [pid for pid in _children(proc.pid) if b"resource_tracker" not in _cmdline(pid)]
+            partial = [n for n in os.listdir(out) if n.startswith(".")] if out.is_dir() else []
+            if len(workers) >= 2 and len(partial) >= 2:  # both workers are inside a shard
+                break
+            time.sleep(0.05)
+        assert len(workers) >= 2 and proc.poll() is None, "the pool's workers never started a shard"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        deadline = time.time() + 3
+        while time.time() < deadline and any(_alive(pid) for pid in workers):
+            time.sleep(0.1)
+        assert not any(_alive(pid) for pid in workers), "workers outlived their killed parent"
+        assert not _shards(str(out))  # neither shard was finished
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # whatever is left of the group
+        except ProcessLookupError:
+            pass
+
+
+def _cmdline(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
