@@ -79,7 +79,7 @@ def pad_to_min_samples(waveform, min_samples):
     return np.pad(waveform, [(0, 0), (0, missing)])
 
 
-def embed(model, waveform, *, sample_rate=EXPECTED_SAMPLE_RATE, batch_size=32):
+def embed(model, waveform, *, sample_rate=EXPECTED_SAMPLE_RATE, batch_size=32, chunk_seconds=60.0):
     """Embeds waveforms with a waveform -> embedding model, after checking them.
 
     Clips shorter than the model's minimum are zero-padded at the end, the same
@@ -89,12 +89,22 @@ def embed(model, waveform, *, sample_rate=EXPECTED_SAMPLE_RATE, batch_size=32):
     is invoked, because the `.tflite` graph itself checks nothing (NaN samples
     in give an all-NaN embedding out).
 
+    Memory: the encoder's activations grow with the clip (AudioNTT2020 d=512:
+    ~175 MB per minute of audio, its first conv block's 64 x 64 x T maps), so
+    clips longer than `chunk_seconds` are embedded window by window: frame
+    embeddings of overlapping windows (1.28 s of context each side, dropped),
+    then the encoder's own time pooling over all frames. The result equals
+    the whole-clip embedding up to float rounding, at the memory of one window.
+
     Args:
         model: a waveform -> embedding `keras.Model`, run directory, `.keras`
             file or `.tflite` file.
         waveform: float `[samples]` or `[batch, samples]` at 16 kHz in [-1, 1].
         sample_rate: must be 16000.
         batch_size: clips per forward pass (Keras models).
+        chunk_seconds: window length for long clips; `None` embeds every clip
+            whole. Needs an encoder with frame outputs (`return_frames`) ending
+            in a time pooling layer; other encoders embed whole clips.
 
     Returns:
         float32 NumPy array `[batch, d]`.
@@ -112,13 +122,19 @@ def embed(model, waveform, *, sample_rate=EXPECTED_SAMPLE_RATE, batch_size=32):
     if isinstance(model, (str, os.PathLike)) and os.fspath(model).endswith(".tflite"):
         return _embed_tflite(os.fspath(model), validate_waveform(waveform, sample_rate=sample_rate))
 
+    from keras_audio_ssl.export.long_clips import ChunkedEmbedder
     from keras_audio_ssl.export.model_parts import load_model_for_export
     from keras_audio_ssl.export.model_parts import min_samples as model_min_samples
 
+    if chunk_seconds is not None and (isinstance(chunk_seconds, bool) or not chunk_seconds > 0):
+        raise ValueError(f"`chunk_seconds` must be a positive number or None. Received: chunk_seconds={chunk_seconds!r}")
     model = load_model_for_export(model)
     array = validate_waveform(waveform, sample_rate=sample_rate)
     array = pad_to_min_samples(array, model_min_samples(model))
-    return np.asarray(model.predict(array, batch_size=batch_size, verbose=0), dtype=np.float32)
+    chunked = ChunkedEmbedder.for_model(model, chunk_seconds)
+    if chunked is None or array.shape[1] <= chunked.chunk_samples + 2 * chunked.margin_samples:
+        return np.asarray(model.predict(array, batch_size=batch_size, verbose=0), dtype=np.float32)
+    return np.stack([chunked(clip) for clip in array])
 
 
 def _embed_tflite(path, array):

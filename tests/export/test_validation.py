@@ -46,3 +46,19 @@ def test_embed_checks_and_pads(embedding_model, rng):
         embed(embedding_model, x, sample_rate=8000)
     with pytest.raises(ValueError, match="NaN"):
         embed(embedding_model, np.full(16000, np.nan, np.float32))
+
+
+def test_long_clips_are_embedded_window_by_window_as_whole_clips(embedding_model, rng):
+    from keras_audio_ssl.export.long_clips import ChunkedEmbedder
+    from keras_audio_ssl.export.model_parts import build_frames_model
+
+    x = (0.1 * rng.standard_normal((2, 16000 * 20 + 777))).astype(np.float32)
+    whole = embed(embedding_model, x, chunk_seconds=None)
+    chunked = embed(embedding_model, x, chunk_seconds=3.0)  # 7 windows of 3 s plus context
+    np.testing.assert_allclose(chunked, whole, rtol=1e-4, atol=1e-5)
+    embedder = ChunkedEmbedder.for_model(embedding_model, 3.0)
+    assert embedder.chunk_samples == 37 * 1280 and embedder.margin_samples == 16 * 1280
+    np.testing.assert_allclose(embedder.frames(x[0]), np.asarray(build_frames_model(embedding_model)(x[:1]))[0],
+                               rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="chunk_seconds=0"):
+        embed(embedding_model, x, chunk_seconds=0)
