@@ -15,10 +15,28 @@ import.
 """
 
 import importlib
+import sys
 
 from keras_audio_ssl import keras_registration
 
 keras_registration.install()
+
+# `python -m keras_audio_ssl.<command>` imports this package before the command's module, which
+# may import TensorFlow at its top: hide TensorFlow's C++ start-up screen here (see `console`).
+_TF_COMMANDS = ("keras_audio_ssl.demo", "keras_audio_ssl.evaluation", "keras_audio_ssl.recipes")
+
+
+def _command_module():
+    argv = getattr(sys, "orig_argv", [])
+    if sys.argv[:1] == ["-m"] and "-m" in argv[:-1]:
+        return argv[argv.index("-m") + 1]
+    return None
+
+
+if (_command_module() or "").startswith(_TF_COMMANDS):
+    from keras_audio_ssl.console import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
 
 __version__ = "0.1.0"
 

@@ -101,6 +101,11 @@ def run(*, quick=False, output_dir=None, seed=0, verbose=1):
     for name, probe in results.items():
         print(f"  {name:<20} {probe['accuracy']:>9.1%} ± {probe['accuracy_std']:.1%}")
     print(f"Elapsed: {elapsed:.0f} s (pretraining {pretrain_seconds:.0f} s). Run directory: {output_dir}")
+    print()
+    print("Next: ship the encoder you just trained (from the repository root), then embed a file with it:")
+    for command in next_steps(output_dir):
+        print(f"  {command}")
+    print("Your own audio: see \"Your own data\" in README.md (pretrain on a folder, evaluate, export).")
     return {
         "pretrained_accuracy": float(results["pretrained BYOL-A"]["accuracy"]),
         "random_accuracy": float(results["random init"]["accuracy"]),
@@ -108,6 +113,17 @@ def run(*, quick=False, output_dir=None, seed=0, verbose=1):
         "pretrain_seconds": pretrain_seconds,
         "output_dir": output_dir,
     }
+
+
+def next_steps(run_dir):
+    """The export and embedding commands for a run directory, as the demo prints them."""
+    export = os.path.join(os.path.dirname(run_dir.rstrip(os.sep)) or ".", "byola_demo_export")
+    python = os.path.relpath(sys.executable) if sys.executable.startswith(os.getcwd() + os.sep) else "python"
+    return [
+        f"{python} tools/export_savedmodel.py --model {run_dir} --output {export}/serving",
+        f"{python} tools/export_tflite.py --model {run_dir} --output {export}/byola.tflite",
+        f"{python} tools/embed.py --model {run_dir} --audio your_clip.wav",
+    ]
 
 
 def _read_json(path):

@@ -19,13 +19,23 @@ _PR_SET_PDEATHSIG = 1
 _POLL_SECONDS = 1.0
 
 
-def worker_pool(num_workers, start_method="spawn"):
+def worker_pool(num_workers, start_method="spawn", import_tensorflow=False):
     """A `multiprocessing.Pool` of `num_workers` whose workers die with this process.
 
     spawn by default: forking a process that already runs TensorFlow threads can deadlock.
+    `import_tensorflow=True`: each worker imports TensorFlow up front without its C++
+    start-up logs (`console.import_tensorflow_quietly`), instead of printing them per worker.
     """
     context = multiprocessing.get_context(start_method)
-    return context.Pool(num_workers, initializer=die_with_parent, initargs=(os.getpid(),))
+    return context.Pool(num_workers, initializer=_start_worker, initargs=(os.getpid(), import_tensorflow))
+
+
+def _start_worker(parent_pid, import_tensorflow):
+    die_with_parent(parent_pid)
+    if import_tensorflow:
+        from keras_audio_ssl.console import import_tensorflow_quietly
+
+        import_tensorflow_quietly()
 
 
 def die_with_parent(parent_pid):

@@ -19,6 +19,9 @@ def main(argv=None):
     parser.add_argument("--checkpoint", required=True, help="official BYOL-A .pth state dict")
     parser.add_argument("--output", required=True, help="encoder .keras file to write")
     args = parser.parse_args(argv)
+    from keras_audio_ssl.console import import_tensorflow_quietly
+
+    import_tensorflow_quietly()  # before anything loads TensorFlow: no C++ start-up screen
 
     from keras_audio_ssl.export import convert_byola_torch
 

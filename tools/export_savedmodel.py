@@ -19,6 +19,9 @@ def main(argv=None):
     parser.add_argument("--version", type=int, default=None, help="version number (default: next free)")
     parser.add_argument("--no-frames", action="store_true", help="skip the frame-level `frames` signature")
     args = parser.parse_args(argv)
+    from keras_audio_ssl.console import import_tensorflow_quietly
+
+    import_tensorflow_quietly()  # before anything loads TensorFlow: no C++ start-up screen
 
     from keras_audio_ssl.export import export_savedmodel
 

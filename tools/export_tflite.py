@@ -21,6 +21,9 @@ def main(argv=None):
     parser.add_argument("--seconds", type=float, default=1.0, help="fixed input length in seconds (default 1.0)")
     parser.add_argument("--representative", default=None, help="folder of audio files for int8 calibration")
     args = parser.parse_args(argv)
+    from keras_audio_ssl.console import import_tensorflow_quietly
+
+    import_tensorflow_quietly()  # before anything loads TensorFlow: no C++ start-up screen
 
     from keras_audio_ssl.export import export_tflite
 

@@ -35,6 +35,9 @@ def main(argv=None):
         help="float files peaking above 8.0 (e.g. int16-scaled floats): refuse them (default) or divide by the peak",
     )
     args = parser.parse_args(argv)
+    from keras_audio_ssl.console import import_tensorflow_quietly
+
+    import_tensorflow_quietly()  # before anything loads TensorFlow: no C++ start-up screen
     if not (os.path.isdir(args.input) or args.input.lower().endswith(".csv")):
         parser.error(f"--input must be a folder or a .csv manifest: {args.input!r}")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")

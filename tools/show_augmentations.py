@@ -127,6 +127,9 @@ def main(argv=None):
     parser.add_argument("--fader", action="store_true", help="add BYOL-A v2's random linear fader")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    from keras_audio_ssl.console import import_tensorflow_quietly
+
+    import_tensorflow_quietly()  # before anything loads TensorFlow: no C++ start-up screen
     if args.views < 1 or args.clips < 1:
         parser.error(f"--views and --clips must be >= 1. Received: --views={args.views} --clips={args.clips}")
     if args.input in (None, "", "none"):

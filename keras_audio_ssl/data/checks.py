@@ -139,7 +139,8 @@ def check_audio_files(
         full_decode: also decode every file completely (slow; see module doc).
         num_threads: threads used to open headers (I/O bound). Defaults to
             `min(32, 4 * cpu_count)`.
-        progress: show a tqdm bar; `None` shows one for 1,000 files or more.
+        progress: show progress (a bar on a terminal, lines in a log); `None`:
+            for 1,000 files or more.
         return_info: return `AudioFileInfo`s instead of paths.
         out_of_range: `"error"` refuses float files peaking above 8.0;
             `"rescale"` accepts them (decoding divides them by their peak).
@@ -172,9 +173,9 @@ def check_audio_files(
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, num_threads)) as pool:
         results = pool.map(check, paths)
         if progress:
-            from tqdm.auto import tqdm
+            from keras_audio_ssl.console import progress_bar
 
-            results = tqdm(results, total=len(paths), desc="Checking audio files", unit="file")
+            results = progress_bar(results, total=len(paths), desc="Checking audio files", unit="file")
         results = list(results)
 
     infos = [info for info, _ in results if info is not None]

@@ -155,7 +155,7 @@ def write_tfrecord_shards(
         sample_rate: output sample rate in Hz.
         skip_bad_files: skip unreadable files (reported) instead of raising.
         prefix: shard file name prefix.
-        progress: show a tqdm bar over shards.
+        progress: show progress over shards (a bar on a terminal, lines in a log).
         out_of_range: float files peaking above 8.0 (int16-scaled floats):
             `"error"` refuses them (skipped and counted with
             `skip_bad_files=True`), `"rescale"` divides each by its peak.
@@ -244,9 +244,9 @@ def write_tfrecord_shards(
 
     bar = None
     if progress and tasks:
-        from tqdm.auto import tqdm
+        from keras_audio_ssl.console import progress_bar
 
-        bar = tqdm(total=len(tasks), desc="Writing TFRecord shards", unit="shard")
+        bar = progress_bar(total=len(tasks), desc="Writing TFRecord shards", unit="shard")
     try:
         if num_workers == 1 or len(tasks) <= 1:
             for task in tasks:
@@ -255,7 +255,7 @@ def write_tfrecord_shards(
         else:
             from keras_audio_ssl.processes import worker_pool
 
-            with worker_pool(min(num_workers, len(tasks))) as pool:
+            with worker_pool(min(num_workers, len(tasks)), import_tensorflow=True) as pool:
                 for entry in pool.imap_unordered(_write_shard, tasks):
                     finish(entry)
                     bar and bar.update()

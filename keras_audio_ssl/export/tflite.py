@@ -33,6 +33,7 @@ Quantization:
 """
 
 import contextlib
+import io
 import os
 
 import keras
@@ -176,7 +177,8 @@ def export_tflite(
             f"{minimum} ({minimum / SAMPLE_RATE:.3f} s). Received: clip_seconds={clip_seconds}"
         )
     fixed = fixed_length_model(model, num_samples)
-    with _fast_front_end(model):
+    # The converter's temporary SavedModel export prints every captured variable to stdout.
+    with _fast_front_end(model), contextlib.redirect_stdout(io.StringIO()):
         converter = tf.lite.TFLiteConverter.from_keras_model(fixed)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
         if quantize == "float16":

@@ -4,8 +4,22 @@
 repository's `recipes/` folder.
 """
 
-from keras_audio_ssl.recipes import byola
-from keras_audio_ssl.recipes import cola
-from keras_audio_ssl.recipes.callbacks import TrainingDivergedError
+import importlib
+
 from keras_audio_ssl.recipes.presets import load_preset
 from keras_audio_ssl.recipes.presets import resolve_config
+
+# Loaded on first use: `python -m keras_audio_ssl.recipes.byola` must not find the module imported
+# by its own package (runpy warns), and the package stays light until a recipe is used.
+_LAZY = {"byola": None, "cola": None, "TrainingDivergedError": "callbacks"}
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module(f"{__name__}.{_LAZY[name] or name}")
+    return module if _LAZY[name] is None else getattr(module, name)
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_LAZY))

@@ -52,7 +52,9 @@ def parse_args(fit_fn, argv=None, prog=None):
     """Parses the command line of one recipe into `(data, output_dir, config)`."""
     defaults = recipe_defaults(fit_fn)
     defaults.pop("callbacks", None)
-    method = fit_fn.__module__.rsplit(".", 1)[-1]
+    module = sys.modules.get(fit_fn.__module__)
+    spec = getattr(module, "__spec__", None)  # run as `python -m ...recipes.byola` the module is __main__
+    method = (spec.name if spec is not None else fit_fn.__module__).rsplit(".", 1)[-1]
     parser = argparse.ArgumentParser(
         prog=prog or f"python -m keras_audio_ssl.recipes.{method}",
         description=f"Pretrain {method}. Settings: paper defaults <- --config preset <- explicit flags.",

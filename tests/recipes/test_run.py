@@ -148,3 +148,14 @@ def test_decode_failure_without_skip_is_one_line_error_naming_the_file(tmp_path)
     assert corrupt in message and "skip_bad_files=True" in message
     assert "\n" not in message and len(message) < 400
     assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+def test_each_file_header_is_checked_once_per_fit(tmp_path, monkeypatch):
+    from keras_audio_ssl.data import checks
+
+    calls = []
+    inspect = checks.inspect_audio_file
+    monkeypatch.setattr(checks, "inspect_audio_file", lambda path, **kw: calls.append(path) or inspect(path, **kw))
+    audio = _audio_folder(tmp_path / "audio", count=12)
+    byola.fit(str(audio), output_dir=str(tmp_path / "run"), epochs=1, **TINY)
+    assert len(calls) == 12 and len(set(calls)) == 12  # statistics and training share one check
