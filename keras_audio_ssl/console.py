@@ -15,6 +15,7 @@ Library imports never call this: a notebook's `import keras_audio_ssl` leaves
 TensorFlow's logging as the user set it.
 """
 
+import contextlib
 import os
 import sys
 import tempfile
@@ -37,14 +38,27 @@ def import_tensorflow_quietly():
     if "tensorflow" in sys.modules or verbose_requested():
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with captured_stderr():
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()  # cuInit runs here, and logs its expected failure on CPU
+
+
+@contextlib.contextmanager
+def captured_stderr():
+    """Points the process's stderr (fd 2, where C++ logs go) at a temporary file for the block.
+
+    What was captured is written out if the block raises, and always with `KAS_VERBOSE=1`.
+    """
+    if verbose_requested():
+        yield
+        return
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as capture:
         os.dup2(capture.fileno(), 2)
         try:
-            import tensorflow as tf
-
-            tf.config.list_physical_devices()  # cuInit runs here, and logs its expected failure on CPU
+            yield
         except BaseException:
             os.dup2(saved, 2)
             capture.seek(0)

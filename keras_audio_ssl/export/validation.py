@@ -142,8 +142,11 @@ def _embed_tflite(path, array):
 
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No .tflite file at {path!r}")
-    interpreter = Interpreter(model_path=path)
-    interpreter.allocate_tensors()
+    from keras_audio_ssl.console import captured_stderr
+
+    with captured_stderr():  # LiteRT's "INFO: Created TensorFlow Lite XNNPACK delegate" line
+        interpreter = Interpreter(model_path=path)
+        interpreter.allocate_tensors()
     (input_detail,) = interpreter.get_input_details()
     output_index = interpreter.get_output_details()[0]["index"]
     num_samples = int(input_detail["shape"][-1])
