@@ -5,6 +5,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from keras_audio_ssl import synthetic
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -70,3 +72,18 @@ def test_quiet_import_captures_only_the_start_up_and_verbose_shows_it():
                              timeout=300)
     assert verbose.returncode == 0 and "after the import" in verbose.stderr
     assert CPP_LOG.search(verbose.stderr)  # KAS_VERBOSE=1 shows what the quiet import hid
+
+
+def test_example_data_has_the_layout_the_readme_commands_read(tmp_path, capsys):
+    from keras_audio_ssl.data import find_audio_files
+    from keras_audio_ssl.data import read_manifest
+    from tools.make_example_data import main
+
+    assert main(["--output", str(tmp_path / "my_data"), "--unlabeled", "5", "--per-class", "2"]) == 0
+    assert "5 unlabeled clips" in capsys.readouterr().out
+    assert len(find_audio_files(str(tmp_path / "my_data" / "unlabeled"))) == 5
+    table = read_manifest(str(tmp_path / "my_data" / "labels.csv"))
+    assert len(table) == 24 and set(table["split"]) == {"train", "test"} and table["label"].nunique() == 6
+    assert all(os.path.isfile(p) for p in table["path"])
+    with pytest.raises(SystemExit):  # never overwrites a stand-in (or a user's) manifest
+        main(["--output", str(tmp_path / "my_data")])

@@ -62,3 +62,19 @@ def test_long_clips_are_embedded_window_by_window_as_whole_clips(embedding_model
                                rtol=1e-4, atol=1e-5)
     with pytest.raises(ValueError, match="chunk_seconds=0"):
         embed(embedding_model, x, chunk_seconds=0)
+
+
+def test_embed_tool_prints_one_line_per_file_and_saves_the_array(fit_run_dir, tmp_path, capsys, rng):
+    import soundfile as sf
+
+    from tools.embed import main
+
+    clip = (0.1 * rng.standard_normal(24000)).astype(np.float32)
+    sf.write(str(tmp_path / "a.wav"), clip, 16000, subtype="FLOAT")
+    out = tmp_path / "emb.npy"
+    assert main(["--model", fit_run_dir, "--audio", str(tmp_path / "a.wav"), "--output", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "a.wav: 1.50 s -> embedding d=64" in printed and "[1, 64]" in printed
+    np.testing.assert_allclose(np.load(out), embed(fit_run_dir, clip), rtol=1e-5, atol=1e-6)
+    assert main(["--model", fit_run_dir, "--audio", str(tmp_path / "missing.wav")]) == 2
+    assert "missing.wav" in capsys.readouterr().err
