@@ -73,9 +73,9 @@ def main(argv=None):
             progress=not args.no_progress,
             out_of_range=args.out_of_range,
         )
-    except ValueError as error:  # bad files or arguments: a message naming them, not a traceback
+    except (ValueError, FileNotFoundError) as error:  # bad files or arguments: one line naming them, exit 2
         print(f"prepare_audio: error: {error}", file=sys.stderr)
-        return 1
+        return 2
     hours = index["num_samples"] / index["sample_rate"] / 3600
     print(
         f"{index['num_examples']} examples ({hours:.2f} h) in {len(index['shards'])} shards -> {args.output}"

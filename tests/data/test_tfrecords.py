@@ -178,7 +178,7 @@ def test_prepare_audio_cli_with_workers_and_manifest(tmp_path, capsys):
         header=("path", "label"),
     )
     out = str(tmp_path / "out")
-    assert main(["--input", csv, "--output", out]) == 1
+    assert main(["--input", csv, "--output", out]) == 2
     error = capsys.readouterr().err
     assert "prepare_audio: error:" in error and "nowhere.wav" in error and "line 6" in error
     assert main(["--input", csv, "--output", out, "--shard-size", "2", "--workers", "2", "--skip-bad-files"]) == 0
