@@ -120,6 +120,8 @@ METHODS = {
     "cola": ("cola", {}),
     "cola'": ("cola", {"learning_rate": 3e-4}),
     "cola'+": ("cola", {"learning_rate": 3e-4, "augmentation": "byola"}),
+    # 64 mel bands (the paper: 96) so that the one random-init baseline has the same front end.
+    "simclr": ("simclr", {"n_mels": 64}),
 }
 
 

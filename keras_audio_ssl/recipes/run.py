@@ -85,14 +85,18 @@ def resolve_jit_compile(jit_compile):
     return bool(tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("TPU"))
 
 
-def build_encoder(name, feature_d):
-    """The registered encoder `name`, with `feature_d` where the architecture takes one."""
+def build_encoder(name, feature_d, n_mels=None):
+    """The registered encoder `name`, with `feature_d` (and `n_mels`) where the architecture takes them."""
     from keras_audio_ssl import encoders
 
     cls = encoders.get_class(name)
-    if "feature_d" in inspect.signature(cls.__init__).parameters:
-        return cls(feature_d=feature_d)
-    return cls()
+    parameters = inspect.signature(cls.__init__).parameters
+    kwargs = {"feature_d": feature_d} if "feature_d" in parameters else {}
+    if n_mels is not None:
+        if "n_mels" not in parameters:
+            raise ValueError(f"Encoder {name!r} has a fixed number of mel bands. Received: n_mels={n_mels}")
+        kwargs["n_mels"] = n_mels
+    return cls(**kwargs)
 
 
 def check_positive_int(name, value, allow_none=False):
@@ -279,7 +283,8 @@ def pretrain(data, *, method, settings, build_method, state_shaping=(), segments
 
         with _decode_errors_named(dataset_args):
             mean, std = log_mel_statistics(
-                stats_ds, settings["norm_stats_samples"], total=stats_ds.num_examples, verbose=verbose
+                stats_ds, settings["norm_stats_samples"], total=stats_ds.num_examples, verbose=verbose,
+                front_end=_front_end(settings),
             )
         skipped = dataset_args["decode_failures"].unreported()
         if skipped:
@@ -303,7 +308,7 @@ def pretrain(data, *, method, settings, build_method, state_shaping=(), segments
     }
     config_path = os.path.join(output_dir, "config.json")
 
-    encoder = build_encoder(settings["encoder"], settings["feature_d"])
+    encoder = build_encoder(settings["encoder"], settings["feature_d"], settings.get("n_mels"))
     model = build_method(encoder, mean=mean, std=std)
     model.compile(optimizer=keras.optimizers.Adam(settings["learning_rate"]), jit_compile=use_jit)
     model.build((None, settings["segment_samples"]))
@@ -373,6 +378,15 @@ def pretrain(data, *, method, settings, build_method, state_shaping=(), segments
     elif initial_epoch >= epochs:
         _say(verbose, f"The run in {output_dir} is finished ({state.epochs_finished} epochs): nothing to train")
     return model, _history(state)
+
+
+def _front_end(settings):
+    """The log-mel of the statistics: the default one, or with the recipe's own `n_mels`."""
+    if settings.get("n_mels") is None:
+        return None
+    from keras_audio_ssl.audio import LogMelSpectrogram
+
+    return LogMelSpectrogram(n_mels=settings["n_mels"])
 
 
 @contextlib.contextmanager

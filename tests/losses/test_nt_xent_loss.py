@@ -41,3 +41,29 @@ def test_closed_form_orthogonal_pairs():
 def test_bad_temperature():
     with pytest.raises(ValueError, match="Received: temperature=0"):
         nt_xent_loss(np.ones((2, 2)), np.ones((2, 2)), temperature=0)
+
+
+@pytest.mark.parametrize("replicas", [2, 3])
+def test_replica_shards_with_gathered_negatives_average_to_the_global_loss(replicas):
+    rng = np.random.default_rng(replicas)
+    b = 4
+    z1 = rng.standard_normal((replicas * b, 6)).astype("float32")
+    z2 = rng.standard_normal((replicas * b, 6)).astype("float32")
+    shards = [
+        float(nt_xent_loss(z1[r * b:(r + 1) * b], z2[r * b:(r + 1) * b], 0.2, all_z1=z1, all_z2=z2, offset=r * b))
+        for r in range(replicas)
+    ]
+    assert np.mean(shards) == pytest.approx(_reference(z1, z2, 0.2), rel=1e-4)
+
+
+def test_similarity_gap_of_orthogonal_pairs_is_one():
+    _, diag = nt_xent_loss(np.eye(3, dtype="float32"), np.eye(3, dtype="float32"), 0.5, return_diagnostics=True)
+    assert float(diag["similarity_gap"]) == pytest.approx(1.0, abs=1e-6)
+    rng = np.random.default_rng(0)
+    z1, z2 = rng.standard_normal((5, 4)), rng.standard_normal((5, 4))
+    z = np.concatenate([z1, z2]) / np.linalg.norm(np.concatenate([z1, z2]), axis=1, keepdims=True)
+    cos = z @ z.T
+    pos = np.mean([cos[i, (i + 5) % 10] for i in range(10)])
+    neg = np.mean([cos[i, j] for i in range(10) for j in range(10) if j not in (i, (i + 5) % 10)])
+    _, diag = nt_xent_loss(z1.astype("float32"), z2.astype("float32"), 0.5, return_diagnostics=True)
+    assert float(diag["similarity_gap"]) == pytest.approx(pos - neg, abs=1e-5)

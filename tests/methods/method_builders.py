@@ -62,3 +62,22 @@ def cola():
         return (0.1 * rng.standard_normal((steps * BATCH, 2, SAMPLES))).astype("float32")
 
     return {"make_model": make_model, "data": data}
+
+
+def simclr():
+    from keras_audio_ssl.methods import SimCLRAudio
+
+    # Patches as long as the segment (start 0), no mix-back, no augmentation: deterministic views.
+    frames = 1 + SAMPLES // 160
+
+    def make_model():
+        return _compiled(SimCLRAudio(
+            _encoder(), patch_frames=frames, mix_back_alpha=0.0, augmentation="none", projection_dim=16,
+            pre_norm_mean=-3.0, pre_norm_std=2.0, synchronized_batch_norm=True, seed=3,
+        ))
+
+    def data(steps):
+        rng = np.random.default_rng(0)
+        return (0.1 * rng.standard_normal((steps * BATCH, SAMPLES))).astype("float32")
+
+    return {"make_model": make_model, "data": data}

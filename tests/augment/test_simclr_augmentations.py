@@ -1,0 +1,99 @@
+"""SimCLR-audio's patch layers: TF patches, mix-back, compression, noise (Fonseca et al., 2021)."""
+
+import numpy as np
+import pytest
+
+from keras_audio_ssl import augment
+
+
+def _log_mels(n=6, frames=40, seed=0):
+    rng = np.random.default_rng(seed)
+    return (rng.normal(-6.0, 2.0, (n, 8, frames, 1))).astype("float32")
+
+
+def _round_trip(layer):
+    again = type(layer).from_config(layer.get_config())
+    assert again.get_config() == layer.get_config()
+
+
+def test_tf_patches_are_crops_of_their_clip_and_separation_is_exact():
+    x = _log_mels()
+    layer = augment.RandomTFPatches(10, seed=1)
+    out = np.asarray(layer(x))
+    assert out.shape == (12, 8, 10, 1)
+    starts = []
+    for row, clip in zip(out, list(range(6)) * 2):
+        found = [s for s in range(31) if np.array_equal(x[clip, :, s:s + 10], row)]
+        assert len(found) == 1
+        starts.append(found[0])
+    assert len(set(starts)) > 3  # drawn, not fixed
+    spaced = np.asarray(augment.RandomTFPatches(10, separation=15, seed=2)(x))
+    for i in range(6):
+        a = [s for s in range(31) if np.array_equal(x[i, :, s:s + 10], spaced[i])][0]
+        b = [s for s in range(31) if np.array_equal(x[i, :, s:s + 10], spaced[6 + i])][0]
+        assert abs(a - b) == 15
+    np.testing.assert_array_equal(np.asarray(layer(x, training=False))[:6], x[:, :, :10])
+    short = np.asarray(augment.RandomTFPatches(50, seed=3)(x))  # shorter clips are zero-padded
+    np.testing.assert_array_equal(short[:, :, 40:], 0.0)
+    with pytest.raises(ValueError, match="separation=35"):
+        augment.RandomTFPatches(10, separation=35).build((None, 8, 40, 1))
+    _round_trip(augment.RandomTFPatches(12, separation=3, seed=4))
+
+
+def test_mix_back_keeps_the_energy_and_the_foreground_dominant():
+    x = _log_mels(n=8)
+    x[3] += 8.0  # a background thousands of times louder than the others
+    layer = augment.MixBack(alpha=0.05, seed=5)
+    out = np.asarray(layer(x), dtype="float64")
+    energy = lambda v: np.exp(v.astype("float64")).mean(axis=(1, 2, 3))  # noqa: E731
+    # With the energy adjustment, (1 - λ) E(x) + λ E(x) = E(x): every patch keeps its energy.
+    np.testing.assert_allclose(energy(out), energy(x), rtol=1e-4)
+    # So the foreground's share of each mixed patch's energy is 1 - λ >= 0.95: it stays dominant,
+    # and the patch stays closer to itself than to any other clip.
+    for i in range(8):
+        distances = [np.abs(out[i] - x[j]).mean() for j in range(8)]
+        assert int(np.argmin(distances)) == i
+    raw = np.asarray(augment.MixBack(alpha=0.05, energy_adjustment=False, seed=5)(x), dtype="float64")
+    victim = [i for i in range(8) if energy(raw)[i] > 10 * energy(x)[i]]
+    assert victim, "without the adjustment the loud background dominates the patch it is mixed into"
+    # The background is another clip, never the patch itself nor (for stacked views) its pair.
+    np.testing.assert_array_equal(np.asarray(layer(x, training=False)), x)
+    _round_trip(layer)
+
+
+def test_mix_back_formula_on_a_known_pair():
+    x = _log_mels(n=3)
+    out = np.exp(np.asarray(augment.MixBack(alpha=1.0, seed=6)(x), dtype="float64"))
+    lin = np.exp(x.astype("float64"))
+    fits = []
+    for shift in (1, 2):
+        b = np.roll(lin, -shift, axis=0)
+        b = b * (lin.mean(axis=(1, 2, 3), keepdims=True) / b.mean(axis=(1, 2, 3), keepdims=True))
+        # Least-squares λ per row for out = (1 - λ) x + λ b; only the right shift fits exactly.
+        d, e = (b - lin).reshape(3, -1), (out - lin).reshape(3, -1)
+        lam = (d * e).sum(axis=1, keepdims=True) / (d * d).sum(axis=1, keepdims=True)
+        residual = np.linalg.norm(e - lam * d, axis=1) / np.linalg.norm(out.reshape(3, -1), axis=1)
+        fits.append(float(residual.max()))
+        if residual.max() < 1e-4:
+            assert np.all((lam >= 0) & (lam <= 1))
+    assert min(fits) < 1e-4 and max(fits) > 1e-3
+
+
+def test_compression_keeps_the_mean_and_shrinks_the_spread():
+    x = _log_mels()
+    out = np.asarray(augment.RandomCompression(gamma_range=(0.6, 1.0), seed=7)(x))
+    np.testing.assert_allclose(out.mean(axis=(1, 2, 3)), x.mean(axis=(1, 2, 3)), atol=1e-4)
+    gamma = out.std(axis=(1, 2, 3)) / x.std(axis=(1, 2, 3))
+    assert np.all(gamma >= 0.6 - 1e-4) and np.all(gamma <= 1.0 + 1e-4) and np.ptp(gamma) > 0.05
+    np.testing.assert_array_equal(np.asarray(augment.RandomCompression()(x, training=False)), x)
+    _round_trip(augment.RandomCompression(gamma_range=(0.7, 0.9), seed=1))
+
+
+def test_noise_addition_has_per_patch_level_below_the_bound():
+    x = np.zeros((64, 16, 50, 1), "float32")
+    out = np.asarray(augment.GaussianNoiseAddition(max_stddev=0.2, seed=8)(x))
+    sigma = out.std(axis=(1, 2, 3))
+    assert np.all(sigma < 0.21) and 0.07 < sigma.mean() < 0.13  # U(0, 0.2) has mean 0.1
+    assert abs(out.mean()) < 0.01
+    np.testing.assert_array_equal(np.asarray(augment.GaussianNoiseAddition()(x, training=False)), x)
+    _round_trip(augment.GaussianNoiseAddition(max_stddev=0.1, seed=2))

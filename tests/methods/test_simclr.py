@@ -1,0 +1,58 @@
+import keras
+import numpy as np
+import pytest
+
+from keras_audio_ssl.encoders import AudioNTT2020
+from keras_audio_ssl.methods import SimCLRAudio
+from tests.test_case import run_method_test
+
+SAMPLES = 8000  # 0.5 s -> 51 frames; patches of 21 frames
+
+
+def _clips(n, seed=0):
+    """Tones with a little noise: two patches of one clip share its pitch."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(SAMPLES) / 16000.0
+    return (0.3 * np.sin(2 * np.pi * rng.uniform(200.0, 3000.0, (n, 1)) * t)
+            + 0.05 * rng.standard_normal((n, t.size))).astype("float32")
+
+
+def _model(**kwargs):
+    options = dict(patch_frames=21, projection_dim=16, pre_norm_mean=-6.0, pre_norm_std=4.0, seed=7)
+    options.update(kwargs)
+    keras.utils.set_random_seed(0)
+    model = SimCLRAudio(AudioNTT2020(feature_d=32), **options)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    model.build((None, SAMPLES))
+    return model
+
+
+def test_simclr_passes_the_method_contract(tmp_path):
+    run_method_test(_model, _clips(32), tmp_path=tmp_path, epochs=8, min_loss_drop=0.05,
+                    mirrored_builder="tests.methods.method_builders:simclr")
+
+
+def test_ablation_variants_learn(tmp_path):
+    run_method_test(lambda: _model(mix_back_alpha=0.0, augmentation="none", separation=20), _clips(32),
+                    tmp_path=tmp_path, epochs=6, min_loss_drop=0.05)
+
+
+def test_views_are_two_patches_per_clip_and_call_embeds():
+    model = _model(mix_back_alpha=0.0, augmentation="none")
+    x = model.preprocess(_clips(4))
+    views = np.asarray(model.make_views(x))
+    assert views.shape == (8, 64, 21, 1)
+    full = np.asarray(x)
+    for row, clip in zip(views, [0, 1, 2, 3, 0, 1, 2, 3]):
+        starts = [s for s in range(full.shape[2] - 20) if np.allclose(full[clip, :, s:s + 21], row)]
+        assert starts, "a view is not a patch of its clip"
+    assert tuple(model(_clips(2)).shape) == (2, 32)
+
+
+@pytest.mark.parametrize("kwargs, name", [(dict(temperature=0.0), "temperature"),
+                                          (dict(mix_back_alpha=2.0), "mix_back_alpha"),
+                                          (dict(augmentation="all"), "augmentation"),
+                                          (dict(separation=-1), "separation")])
+def test_bad_arguments_are_named(kwargs, name):
+    with pytest.raises(ValueError, match=f"Received: {name}="):
+        SimCLRAudio(AudioNTT2020(feature_d=8), **kwargs)
