@@ -46,6 +46,18 @@ def test_fit_writes_a_96_mel_run_that_embeds_and_continues(tmp_path):
     assert find_front_end(embedding_model).n_mels == 96  # the paper's bands, also in the shipped model
     emb = np.asarray(embedding_model(clips[:2]))
     assert emb.shape == (2, 16) and np.isfinite(emb).all()
+    # It ships like BYOL-A: SavedModel and TFLite of the shared embedding model.
+    import tensorflow as tf
+
+    from keras_audio_ssl.export import embed
+    from keras_audio_ssl.export import export_savedmodel
+    from keras_audio_ssl.export import export_tflite
+
+    served = tf.saved_model.load(export_savedmodel(str(run), str(tmp_path / "serving")))
+    np.testing.assert_allclose(served.signatures["serving_default"](waveform=tf.constant(clips[:2]))["embedding"],
+                               emb, atol=1e-5)
+    tflite = export_tflite(str(run), str(tmp_path / "simclr.tflite"), clip_seconds=1.0)
+    np.testing.assert_allclose(embed(tflite, clips[:2, :16000]), embed(str(run), clips[:2, :16000]), atol=1e-4)
     _, history = simclr.fit(clips, output_dir=str(run), epochs=2, **TINY)  # continues, statistics reused
     assert history.epoch == [0, 1]
     with pytest.raises(ValueError, match="n_mels"):
