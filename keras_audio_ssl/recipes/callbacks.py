@@ -5,6 +5,7 @@
 - `EncoderCheckpoint`: the online encoder's weights after every epoch, keeping the
   last few (the whole BYOL model with its Adam state is ~12x larger).
 - `ReportDecodeFailures`: names the files skipped for failing to decode, per epoch.
+- `KNNMonitor`: cosine-kNN accuracy on a small labelled set every N epochs, in the logs.
 """
 
 import math
@@ -124,3 +125,54 @@ class ReportDecodeFailures(keras.callbacks.Callback):
             file=sys.stderr,
             flush=True,
         )
+
+
+class KNNMonitor(keras.callbacks.Callback):
+    """Every `every` epochs, cosine-kNN accuracy of the encoder on a small labelled set, in the logs.
+
+    Fonseca et al. (2021) validate their SimCLR-audio runs this way (kNN val
+    accuracy, k = 200 in `evaluation.knn`); it works for every method, since
+    each method's `call` maps waveforms to the encoder's embedding. The value
+    goes into the epoch's logs as `knn_accuracy` (history.csv, TensorBoard),
+    and is NaN on epochs it is not computed.
+
+    Args:
+        train: `(waveforms [N, samples], labels [N])` the neighbours come from.
+        val: `(waveforms [M, samples], labels [M])` that are classified.
+        k: neighbours (capped at N).
+        every: compute every this many epochs (and on the last one).
+        batch_size: clips per embedding batch.
+    """
+
+    def __init__(self, train, val, *, k=200, every=1, batch_size=64):
+        super().__init__()
+        (self.x_train, self.y_train), (self.x_val, self.y_val) = train, val
+        for name, (x, y) in (("train", train), ("val", val)):
+            if len(x) != len(y) or len(x) == 0:
+                raise ValueError(f"`{name}` must be non-empty (waveforms, labels) of one length. "
+                                 f"Received: {name} with {len(x)} waveforms, {len(y)} labels")
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"`every` must be a positive integer. Received: every={every!r}")
+        self.k, self.every, self.batch_size = k, every, batch_size
+        self.history = []  # (epoch, accuracy) pairs
+
+    def _embed(self, waveforms):
+        import numpy as np
+
+        outputs = [np.asarray(self.model(waveforms[i : i + self.batch_size], training=False))
+                   for i in range(0, len(waveforms), self.batch_size)]
+        return np.concatenate(outputs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        import numpy as np
+
+        from keras_audio_ssl.evaluation.knn import knn_predict
+
+        last = self.params.get("epochs") is not None and epoch + 1 == self.params["epochs"]
+        value = float("nan")
+        if (epoch + 1) % self.every == 0 or last:
+            predicted = knn_predict(self._embed(self.x_train), self.y_train, self._embed(self.x_val), k=self.k)
+            value = float(np.mean(predicted == np.asarray(self.y_val)))
+            self.history.append((epoch, value))
+        if logs is not None:
+            logs["knn_accuracy"] = value

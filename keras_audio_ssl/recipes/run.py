@@ -340,10 +340,10 @@ def pretrain(data, *, method, settings, build_method, state_shaping=(), segments
         all_callbacks = [
             SetLearningRate(settings["learning_rate"]),
             nan_guard,
+            *(callbacks or []),  # before TensorBoard and the state: what they add to the logs is kept
             keras.callbacks.TensorBoard(os.path.join(output_dir, "logs"), update_freq="epoch"),
             EncoderCheckpoint(encoder, os.path.join(output_dir, "checkpoints"), keep=settings["keep_checkpoints"]),
             ReportDecodeFailures(dataset_args["decode_failures"]),
-            *(callbacks or []),
             run_state.EpochStateCheckpoint(state, skip_epoch=lambda: nan_guard.message is not None),
         ]
         start = time.time()

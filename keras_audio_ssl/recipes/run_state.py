@@ -186,8 +186,13 @@ class RunState:
         writer = csv.writer(out)
         writer.writerow(["epoch"] + keys)
         for epoch in range(self.epochs_finished):
-            writer.writerow([epoch] + [_csv_value(self.history[k][epoch]) for k in keys])
+            # A key logged only in some epochs (a callback added on resume) leaves the others empty.
+            writer.writerow([epoch] + [_csv_value(_at(self.history[k], epoch)) for k in keys])
         write_text_atomic(os.path.join(self.output_dir, HISTORY_FILE), out.getvalue())
+
+
+def _at(values, epoch):
+    return values[epoch] if epoch < len(values) else None
 
 
 def _csv_value(value):

@@ -87,3 +87,31 @@ def test_cli_runs_the_cpu_preset_on_a_wav_folder(tmp_path):
     config = json.loads((out / "config.json").read_text())
     assert config["method"] == "simclr" and config["epochs_finished"] == 1 and config["n_mels"] == 96
     assert (out / "embedding_model.keras").exists()
+
+
+def test_knn_monitor_logs_accuracy_every_n_epochs_for_any_method(tmp_path):
+    import csv
+
+    from keras_audio_ssl.recipes import byola
+    from keras_audio_ssl.recipes.callbacks import KNNMonitor
+
+    task = synthetic.make_labeled_task(4, 3, seconds=1.0, seed=3)
+    monitor = KNNMonitor((task["x_train"], task["y_train"]), (task["x_test"], task["y_test"]), k=5, every=2)
+    clips = synthetic.make_unlabeled_corpus(16, seconds=2.0, seed=2)
+    _, history = simclr.fit(clips, output_dir=str(tmp_path / "run"), epochs=3, callbacks=[monitor], **TINY)
+    assert [e for e, _ in monitor.history] == [1, 2]  # every 2nd epoch, and the last
+    accuracy = history.history["knn_accuracy"]
+    assert np.isnan(accuracy[0]) and all(0.0 <= a <= 1.0 for a in accuracy[1:])
+    with open(tmp_path / "run" / "history.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert rows[0]["knn_accuracy"] == "" and float(rows[2]["knn_accuracy"]) == pytest.approx(accuracy[2])
+    assert os.listdir(tmp_path / "run" / "logs")  # TensorBoard got the epoch logs too
+    # The same callback on another method; continuing a run without it leaves its column empty.
+    byola_monitor = KNNMonitor((task["x_train"], task["y_train"]), (task["x_test"], task["y_test"]), k=5)
+    byola.fit(clips, output_dir=str(tmp_path / "byola"), epochs=1, callbacks=[byola_monitor], feature_d=16,
+              batch_size=8, memory_size=16, norm_stats_samples=16, verbose=0, jit_compile=False)
+    _, history = byola.fit(clips, output_dir=str(tmp_path / "byola"), epochs=2, feature_d=16, batch_size=8,
+                           memory_size=16, norm_stats_samples=16, verbose=0, jit_compile=False)
+    assert len(byola_monitor.history) == 1 and history.epoch == [0, 1]
+    with pytest.raises(ValueError, match="every=0"):
+        KNNMonitor((task["x_train"], task["y_train"]), (task["x_test"], task["y_test"]), every=0)
