@@ -14,6 +14,9 @@ from keras_audio_ssl.augment.mix_back import MixBack
 from keras_audio_ssl.augment.mixup import MixupBYOLA
 from keras_audio_ssl.augment.patch_augmentations import GaussianNoiseAddition
 from keras_audio_ssl.augment.patch_augmentations import RandomCompression
+from keras_audio_ssl.augment.patch_augmentations import RandomGaussianBlur
+from keras_audio_ssl.augment.patch_augmentations import RandomTimeFrequencyShift
+from keras_audio_ssl.augment.patch_augmentations import SpecAugmentMasking
 from keras_audio_ssl.augment.post_normalization import PostNormalization
 from keras_audio_ssl.augment.pre_normalization import PreNormalization
 from keras_audio_ssl.augment.random_linear_fader import RandomLinearFader

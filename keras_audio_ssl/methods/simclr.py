@@ -10,7 +10,38 @@ from keras_audio_ssl.layers import l2_normalize
 from keras_audio_ssl.losses import nt_xent_loss
 from keras_audio_ssl.methods.base import SelfSupervisedMethod
 
-_POLICIES = ("rrc+compression+noise", "none")
+# The paper's augmentations, by the name an `augmentation` policy ("rrc+compression+noise") uses.
+AUGMENTATIONS = ("rrc", "compression", "noise", "specaugment", "shift", "blur")
+
+
+def parse_policy(policy):
+    """`"rrc+compression+noise"` -> the names in order; `"none"` -> ()."""
+    if not isinstance(policy, str):
+        raise ValueError(f"`augmentation` must be a string like 'rrc+compression+noise'. Received: augmentation={policy!r}")
+    if policy == "none":
+        return ()
+    names = tuple(policy.split("+"))
+    unknown = [n for n in names if n not in AUGMENTATIONS]
+    if unknown or len(set(names)) != len(names):
+        raise ValueError(
+            f"`augmentation` must be 'none' or distinct names from {AUGMENTATIONS} joined by '+'. "
+            f"Received: augmentation={policy!r}"
+        )
+    return names
+
+
+def _augmentation_layer(name, seed):
+    if name == "rrc":  # "small stretch in time/freq & small freq transposition"
+        return augment.RandomResizeCrop(virtual_crop_scale=(1.0, 1.15), freq_scale=(0.9, 1.1), time_scale=(0.9, 1.1),
+                                        seed=seed, name="random_resize_crop")
+    layer = {
+        "compression": augment.RandomCompression,
+        "noise": augment.GaussianNoiseAddition,
+        "specaugment": augment.SpecAugmentMasking,
+        "shift": augment.RandomTimeFrequencyShift,
+        "blur": augment.RandomGaussianBlur,
+    }[name]
+    return layer(seed=seed, name=name)
 
 
 def check_simclr_arguments(*, temperature, mix_back_alpha, policy, patch_frames, separation):
@@ -19,8 +50,7 @@ def check_simclr_arguments(*, temperature, mix_back_alpha, policy, patch_frames,
         raise ValueError(f"`temperature` must be a positive number. Received: temperature={temperature!r}")
     if isinstance(mix_back_alpha, bool) or not isinstance(mix_back_alpha, (int, float)) or not 0 <= mix_back_alpha <= 1:
         raise ValueError(f"`mix_back_alpha` must be in [0, 1]. Received: mix_back_alpha={mix_back_alpha!r}")
-    if policy not in _POLICIES:
-        raise ValueError(f"`augmentation` must be one of {_POLICIES}. Received: augmentation={policy!r}")
+    parse_policy(policy)
     if isinstance(patch_frames, bool) or not isinstance(patch_frames, int) or patch_frames < 1:
         raise ValueError(f"`patch_frames` must be a positive integer. Received: patch_frames={patch_frames!r}")
     if separation is not None and (isinstance(separation, bool) or not isinstance(separation, int) or separation < 0):
@@ -57,7 +87,10 @@ class SimCLRAudio(SelfSupervisedMethod):
         separation: None (random, the paper's best) or frames between patches.
         mix_back_alpha: float in [0, 1]; 0 disables mix-back.
         energy_adjustment: bool. Mix-back's energy adjustment.
-        augmentation: `"rrc+compression+noise"` (default) or `"none"`.
+        augmentation: augmentations applied in order, joined by "+", from
+            `AUGMENTATIONS` (rrc, compression, noise, specaugment, shift,
+            blur); default `"rrc+compression+noise"` (the paper's best);
+            `"none"` for none.
         hidden_dim, projection_dim: head widths (None: hidden = d).
         temperature: NT-Xent temperature.
         synchronized_batch_norm: bool. Synchronize the head's BatchNorm across replicas.
@@ -96,20 +129,15 @@ class SimCLRAudio(SelfSupervisedMethod):
         self.synchronized_batch_norm = bool(synchronized_batch_norm)
 
         # === Layers ===
-        seeds = self.seeds(5)
+        seeds = self.seeds(2 + len(AUGMENTATIONS))
         self.patches = augment.RandomTFPatches(patch_frames, separation=separation, seed=seeds[0], name="tf_patches")
         self.mix_back = None
         if self.mix_back_alpha > 0:
             self.mix_back = augment.MixBack(self.mix_back_alpha, energy_adjustment=energy_adjustment, seed=seeds[1],
                                             name="mix_back")
-        self.patch_augmentations = []
-        if augmentation == "rrc+compression+noise":
-            self.patch_augmentations = [
-                augment.RandomResizeCrop(virtual_crop_scale=(1.0, 1.15), freq_scale=(0.9, 1.1),
-                                         time_scale=(0.9, 1.1), seed=seeds[2], name="random_resize_crop"),
-                augment.RandomCompression(seed=seeds[3], name="compression"),
-                augment.GaussianNoiseAddition(seed=seeds[4], name="noise"),
-            ]
+        self.patch_augmentations = [
+            _augmentation_layer(name, seeds[2 + AUGMENTATIONS.index(name)]) for name in parse_policy(augmentation)
+        ]
         self.projector = None  # built in build_heads: its hidden width may depend on the encoder
 
     def build_heads(self, log_mel_shape):

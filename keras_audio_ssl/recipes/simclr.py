@@ -88,7 +88,9 @@ def fit(
         separation: None (random) or frames between the two patches' starts.
         mix_back_alpha: mix-back's upper bound of λ; 0 disables mix-back.
         energy_adjustment: scale the background to the patch's energy first.
-        augmentation: `"rrc+compression+noise"` (the paper's best) or `"none"`.
+        augmentation: names joined by "+" from rrc, compression, noise,
+            specaugment, shift, blur (applied in that order of writing);
+            `"rrc+compression+noise"` is the paper's best, `"none"` disables.
         hidden_dim: the head's hidden width (None: the encoder's d).
         projection_dim: the head's output width (z).
         temperature: NT-Xent temperature.

@@ -97,3 +97,47 @@ def test_noise_addition_has_per_patch_level_below_the_bound():
     assert abs(out.mean()) < 0.01
     np.testing.assert_array_equal(np.asarray(augment.GaussianNoiseAddition()(x, training=False)), x)
     _round_trip(augment.GaussianNoiseAddition(max_stddev=0.1, seed=2))
+
+
+def test_specaugment_masks_whole_bands_and_frames_with_the_patch_mean():
+    x = _log_mels(n=16, frames=40)
+    out = np.asarray(augment.SpecAugmentMasking(max_freq_fraction=0.25, max_time_fraction=0.25, seed=9)(x))
+    changed = out != x
+    for i in range(16):
+        rows = np.flatnonzero(changed[i, :, :, 0].all(axis=1))  # fully masked bands
+        cols = np.flatnonzero(changed[i, :, :, 0].all(axis=0))  # fully masked frames
+        mask = np.zeros((8, 40), bool)
+        mask[rows, :] = True
+        mask[:, cols] = True
+        np.testing.assert_array_equal(changed[i, :, :, 0], mask)  # nothing but whole bands and frames
+        assert len(rows) <= 2 and len(cols) <= 10  # at most 0.25 of each axis
+        np.testing.assert_allclose(out[i][changed[i]], x[i].mean(), rtol=1e-5)
+    assert changed.any()
+    _round_trip(augment.SpecAugmentMasking(freq_masks=2, seed=1))
+
+
+def test_shift_moves_each_patch_by_a_bounded_offset_with_edges_repeated():
+    x = np.broadcast_to(np.arange(40, dtype="float32")[None, None, :, None], (12, 8, 40, 1)).copy()
+    x += 100.0 * np.arange(8, dtype="float32")[None, :, None, None]
+    out = np.asarray(augment.RandomTimeFrequencyShift(max_time_shift=5, max_freq_shift=2, seed=10)(x))
+    for i in range(12):
+        dt = out[i, 0, 20, 0] % 100 - 20  # value at frame 20 came from frame 20 - dt
+        df = out[i, 4, 20, 0] // 100 - 4
+        assert abs(dt) <= 5 and abs(df) <= 2
+        expected = x[i, np.clip(np.arange(8) - int(-df), 0, 7)][:, np.clip(np.arange(40) - int(-dt), 0, 39)]
+        np.testing.assert_array_equal(out[i], expected)
+    _round_trip(augment.RandomTimeFrequencyShift(max_time_shift=3, seed=2))
+
+
+def test_blur_keeps_the_mean_and_smooths_an_impulse_into_a_gaussian():
+    x = np.zeros((4, 9, 21, 1), "float32")
+    x[:, 4, 10, 0] = 1.0
+    out = np.asarray(augment.RandomGaussianBlur(sigma_range=(0.8, 1.0), seed=11)(x))
+    np.testing.assert_allclose(out.sum(axis=(1, 2, 3)), 1.0, rtol=1e-5)  # nothing reaches the edges
+    for patch in out[..., 0]:
+        assert patch[4, 10] == patch.max() and patch[4, 10] < 0.25
+        np.testing.assert_allclose(patch, patch[::-1, ::-1], atol=1e-6)  # symmetric about the impulse
+        profile = patch[4] / patch[4, 10]
+        sigma = np.sqrt(-1.0 / (2 * np.log(profile[11])))  # a Gaussian's neighbour ratio
+        assert 0.75 < sigma < 1.05
+    _round_trip(augment.RandomGaussianBlur(sigma_range=(0.2, 0.5), seed=3))

@@ -37,6 +37,18 @@ def test_ablation_variants_learn(tmp_path):
                     tmp_path=tmp_path, epochs=6, min_loss_drop=0.05)
 
 
+def test_every_paper_augmentation_can_be_named_in_a_policy():
+    from keras_audio_ssl.methods.simclr import AUGMENTATIONS
+
+    model = _model(augmentation="+".join(AUGMENTATIONS))
+    assert [layer.name for layer in model.patch_augmentations] == [
+        "random_resize_crop", "compression", "noise", "specaugment", "shift", "blur"]
+    views = np.asarray(model.make_views(model.preprocess(_clips(4))))
+    assert views.shape == (8, 64, 21, 1) and np.isfinite(views).all()
+    again = SimCLRAudio.from_config(model.get_config())
+    assert again.augmentation == model.augmentation
+
+
 def test_views_are_two_patches_per_clip_and_call_embeds():
     model = _model(mix_back_alpha=0.0, augmentation="none")
     x = model.preprocess(_clips(4))
@@ -52,6 +64,7 @@ def test_views_are_two_patches_per_clip_and_call_embeds():
 @pytest.mark.parametrize("kwargs, name", [(dict(temperature=0.0), "temperature"),
                                           (dict(mix_back_alpha=2.0), "mix_back_alpha"),
                                           (dict(augmentation="all"), "augmentation"),
+                                          (dict(augmentation="noise+noise"), "augmentation"),
                                           (dict(separation=-1), "separation")])
 def test_bad_arguments_are_named(kwargs, name):
     with pytest.raises(ValueError, match=f"Received: {name}="):
