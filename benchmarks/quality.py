@@ -122,6 +122,11 @@ METHODS = {
     "cola'+": ("cola", {"learning_rate": 3e-4, "augmentation": "byola"}),
     # 64 mel bands (the paper: 96) so that the one random-init baseline has the same front end.
     "simclr": ("simclr", {"n_mels": 64}),
+    "multi-strategy": ("multi_strategy", {}),
+    # The paper's ablation: the clip loss alone (COLA's), then with the frame or the pitch loss.
+    "multi-strategy clip": ("multi_strategy", {"frame_weight": 0.0, "pitch_weight": 0.0}),
+    "multi-strategy clip+frame": ("multi_strategy", {"pitch_weight": 0.0}),
+    "multi-strategy clip+pitch": ("multi_strategy", {"frame_weight": 0.0}),
 }
 
 

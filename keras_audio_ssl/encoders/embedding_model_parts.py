@@ -98,6 +98,32 @@ def build_frames_model(model):
     return keras.Model(model.input, frames_encoder(encoder_input), name=f"{model.name}_frames")
 
 
+def final_time_pooling(encoder):
+    """The encoder's last layer if it pools frames `[B, T', d]` into a clip embedding `[B, d]`, else None."""
+    layer = encoder.layers[-1] if getattr(encoder, "layers", None) else None
+    try:
+        if layer is not None and len(layer.input.shape) == 3 and len(layer.output.shape) == 2:
+            return layer
+    except (AttributeError, ValueError):  # not a functional graph
+        pass
+    return None
+
+
+def shared_frames_model(encoder):
+    """A model on the encoder's own layers (weights shared, trained together) giving its frames `[B, T', d]`.
+
+    The frames are the input of the encoder's final time pooling; training
+    them trains the clip encoder that is exported.
+    """
+    pooling = final_time_pooling(encoder)
+    if pooling is None:
+        raise ValueError(
+            "The encoder does not end in a time pooling of frame features, so its frames cannot be trained. "
+            f"Received: encoder={type(encoder).__name__}"
+        )
+    return keras.Model(encoder.inputs, pooling.input, name=f"{encoder.name}_shared_frames")
+
+
 def frames_encoder_like(encoder):
     """An unbuilt copy of `encoder` with `return_frames=True` (copy the weights once built)."""
     config = encoder.get_config()

@@ -15,6 +15,7 @@ import numpy as np
 
 from keras_audio_ssl.encoders.embedding_model_parts import build_frames_model
 from keras_audio_ssl.encoders.embedding_model_parts import find_encoder
+from keras_audio_ssl.encoders.embedding_model_parts import final_time_pooling
 from keras_audio_ssl.encoders.embedding_model_parts import find_front_end
 from keras_audio_ssl.encoders.embedding_model_parts import time_downsampling
 
@@ -40,8 +41,8 @@ class ChunkedEmbedder:
         if chunk_seconds is None:
             return None
         encoder = find_encoder(model)
-        pooling = encoder.layers[-1]
-        if len(pooling.input.shape) != 3 or len(pooling.output.shape) != 2:
+        pooling = final_time_pooling(encoder)
+        if pooling is None:
             return None  # the encoder does not end in a frames -> clip time pooling
         try:
             frames_model = build_frames_model(model)

@@ -5,4 +5,5 @@ from keras_audio_ssl.methods.byola import BYOLA
 from keras_audio_ssl.methods.cola import COLA
 from keras_audio_ssl.methods.momentum import ema_decay_at
 from keras_audio_ssl.methods.momentum import ema_update
+from keras_audio_ssl.methods.multi_strategy import MultiStrategy
 from keras_audio_ssl.methods.simclr import SimCLRAudio

@@ -1,7 +1,8 @@
 """Training recipes: plain functions with the papers' defaults, plus their command lines.
 
 `keras_audio_ssl.recipes.byola.fit(...)` pretrains BYOL-A, `recipes.cola.fit(...)` COLA,
-`recipes.simclr.fit(...)` SimCLR-audio; presets live in the repository's `recipes/` folder.
+`recipes.simclr.fit(...)` SimCLR-audio, `recipes.multi_strategy.fit(...)` multiple sampling
+strategies; presets live in the repository's `recipes/` folder.
 """
 
 import importlib
@@ -11,7 +12,7 @@ from keras_audio_ssl.recipes.presets import resolve_config
 
 # Loaded on first use: `python -m keras_audio_ssl.recipes.byola` must not find the module imported
 # by its own package (runpy warns), and the package stays light until a recipe is used.
-_LAZY = {"byola": None, "cola": None, "simclr": None, "TrainingDivergedError": "callbacks"}
+_LAZY = {"byola": None, "cola": None, "simclr": None, "multi_strategy": None, "TrainingDivergedError": "callbacks"}
 
 
 def __getattr__(name):

@@ -19,7 +19,7 @@ from keras_audio_ssl.recipes.presets import recipe_defaults
 from keras_audio_ssl.recipes.presets import resolve_config
 
 #: Recipe modules by method name (a preset's "method" key picks one).
-RECIPES = ("byola", "cola", "simclr")
+RECIPES = ("byola", "cola", "simclr", "multi_strategy")
 
 
 def _parse_value(text, default):

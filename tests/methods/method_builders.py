@@ -81,3 +81,17 @@ def simclr():
         return (0.1 * rng.standard_normal((steps * BATCH, SAMPLES))).astype("float32")
 
     return {"make_model": make_model, "data": data}
+
+
+def multi_strategy():
+    from keras_audio_ssl.methods import MultiStrategy
+
+    def make_model():  # factor 1: the pitch-shifted view is deterministic
+        return _compiled(MultiStrategy(_encoder(), projection_dim=16, factor_range=(1.0, 1.0), pre_norm_mean=-3.0,
+                                       pre_norm_std=2.0, seed=3))
+
+    def data(steps):
+        rng = np.random.default_rng(0)
+        return (0.1 * rng.standard_normal((steps * BATCH, 2, SAMPLES))).astype("float32")
+
+    return {"make_model": make_model, "data": data}
