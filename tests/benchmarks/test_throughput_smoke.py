@@ -24,3 +24,14 @@ def test_quick_run_prints_the_table_and_the_targets():
     rate, frac = float(step[-2]), float(step[-1].rstrip("%"))
     assert abs(frac - 100 * rate * 1.35 / gemm) < 0.1 + 0.01 * frac
     assert "Against the targets" in out and "ratio" in out
+    assert re.search(r"Device: CPU \(\d+ logical cores\), \S", out)  # the CPU model is named
+
+
+def test_a_single_wider_feature_d_gets_its_own_targets():
+    # `--feature-d 2048` alone crashed in the targets summary, which looked for d=512 rows.
+    proc = subprocess.run(
+        [sys.executable, "benchmarks/throughput.py", "--quick", "--jit-compile", "off", "--feature-d", "2048"],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert re.search(r"d=2048 B=8: step [0-9.]+% of peak \(target >= 55%", proc.stdout), proc.stdout[-2000:]
