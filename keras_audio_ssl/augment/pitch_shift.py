@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_audio_ssl.audio import mel_filters
 from keras_audio_ssl.audio.mel_filters import hz_to_mel
 from keras_audio_ssl.audio.mel_filters import mel_to_hz
 from keras_audio_ssl.layers import SeededRandomLayer
@@ -47,10 +48,12 @@ class PitchShift(SeededRandomLayer):
         """Fractional band index of frequencies `hz` (tensor) on the front end's mel grid."""
         if self.mel_scale == "htk":
             mel = 2595.0 * tf.math.log(1.0 + hz / 700.0) / np.log(10.0)
-        else:  # Slaney: linear below 1 kHz, logarithmic above (as mel_filters.hz_to_mel)
-            linear = hz / (200.0 / 3.0)
-            log = 15.0 + tf.math.log(tf.maximum(hz, 1000.0) / 1000.0) / (np.log(6.4) / 27.0)
-            mel = tf.where(hz >= 1000.0, log, linear)
+        else:  # Slaney: linear below 1 kHz, logarithmic above (mel_filters.hz_to_mel, in the graph)
+            linear = hz / mel_filters._SLANEY_F_SP
+            log = mel_filters._SLANEY_MIN_LOG_MEL + tf.math.log(
+                tf.maximum(hz, mel_filters._SLANEY_MIN_LOG_HZ) / mel_filters._SLANEY_MIN_LOG_HZ
+            ) / mel_filters._SLANEY_LOG_STEP
+            mel = tf.where(hz >= mel_filters._SLANEY_MIN_LOG_HZ, log, linear)
         return (mel - self._mel_start) / self._mel_step - 1.0
 
     def compute_output_shape(self, input_shape):

@@ -192,6 +192,11 @@ def check_audio_files(
 
 def describe_failures(failures, total):
     """One line: count of bad files plus the first few names and reasons."""
-    shown = "; ".join(f"{path!r} ({reason})" for path, reason in failures[:_NAMES_SHOWN])
-    more = f"; ... and {len(failures) - _NAMES_SHOWN} more" if len(failures) > _NAMES_SHOWN else ""
-    return f"{len(failures)} of {total} audio files cannot be used: {shown}{more}"
+    return f"{len(failures)} of {total} audio files cannot be used: {name_failures(failures)}"
+
+
+def name_failures(failures, shown=_NAMES_SHOWN):
+    """`'a.wav' (reason); 'b.flac' (reason); ... and N more` for `(path, reason)` pairs."""
+    names = "; ".join(f"{path!r} ({reason})" for path, reason in failures[:shown])
+    more = f"; ... and {len(failures) - shown} more" if len(failures) > shown else ""
+    return names + more

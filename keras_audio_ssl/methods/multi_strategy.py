@@ -21,9 +21,8 @@ def check_multi_strategy_arguments(*, similarity, temperature, frame_weight, pit
     """Raises a `ValueError` naming the argument; the recipe calls it before reading any data."""
     if similarity not in _SIMILARITIES:
         raise ValueError(f"`similarity` must be one of {_SIMILARITIES}. Received: similarity={similarity!r}")
-    for name, value in (("temperature", temperature),):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-            raise ValueError(f"`{name}` must be a positive number. Received: {name}={value!r}")
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature > 0:
+        raise ValueError(f"`temperature` must be a positive number. Received: temperature={temperature!r}")
     for name, value in (("frame_weight", frame_weight), ("pitch_weight", pitch_weight)):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
             raise ValueError(f"`{name}` must be a number >= 0. Received: {name}={value!r}")

@@ -51,10 +51,7 @@ def check_simclr_arguments(*, temperature, mix_back_alpha, policy, patch_frames,
     if isinstance(mix_back_alpha, bool) or not isinstance(mix_back_alpha, (int, float)) or not 0 <= mix_back_alpha <= 1:
         raise ValueError(f"`mix_back_alpha` must be in [0, 1]. Received: mix_back_alpha={mix_back_alpha!r}")
     parse_policy(policy)
-    if isinstance(patch_frames, bool) or not isinstance(patch_frames, int) or patch_frames < 1:
-        raise ValueError(f"`patch_frames` must be a positive integer. Received: patch_frames={patch_frames!r}")
-    if separation is not None and (isinstance(separation, bool) or not isinstance(separation, int) or separation < 0):
-        raise ValueError(f"`separation` must be None or an integer >= 0. Received: separation={separation!r}")
+    augment.RandomTFPatches(patch_frames, separation=separation)  # it checks both, naming them
 
 
 @keras.saving.register_keras_serializable(package="keras_audio_ssl")

@@ -117,11 +117,11 @@ class ReportDecodeFailures(keras.callbacks.Callback):
         new = self.failures.unreported()
         if not new:
             return
-        names = "; ".join(f"{path!r} ({reason})" for path, reason in new[: self.shown])
-        more = f"; ... and {len(new) - self.shown} more" if len(new) > self.shown else ""
+        from keras_audio_ssl.data.checks import name_failures
+
         print(
             f"Epoch {epoch + 1}: skipped {len(new)} more audio file(s) that failed to decode "
-            f"({len(self.failures)} so far): {names}{more}",
+            f"({len(self.failures)} so far): {name_failures(new, self.shown)}",
             file=sys.stderr,
             flush=True,
         )
