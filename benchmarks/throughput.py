@@ -1,6 +1,6 @@
 """BYOL-A throughput: input pipeline, on-device augmentation, training step, end to end.
 
-    python benchmarks/throughput.py [--jit-compile on|off|both] [--quick] [--threads N]
+    python benchmarks/throughput.py [--jit-compile on|off|both] [--quick] [--threads N] [--encoder NAME]
 
 Single-core figures (comparable while other work runs on the other core):
     taskset -c 0 python benchmarks/throughput.py --threads 1
@@ -20,6 +20,10 @@ fraction = clips/s x GFLOP/clip / (GEMM GFLOP/s), GEMM and step timed in the sam
 process with the same thread settings. The GEMM figure is the best of several
 runs while the step rates are means over steps, so the fraction errs low.
 
+`--encoder` measures another registered encoder (`keras_audio_ssl.encoders.names()`,
+e.g. resnet18, vgg_like, crnn) in the same BYOL-A setup, at its default width unless
+`--feature-d` is given; the cost model and the % of peak exist for AudioNTT2020 only.
+
 Targets (2-core CPU): (c) >= 60 % of peak at d=512 and >= 55 % at d=2048; (d) end to end
 >= 90 % of the step's own clips/s; (a) >= 5x the training step's clips/s. Each is printed for
 every `--feature-d` measured, with the CPU model (`/proc/cpuinfo`), since the same settings
@@ -37,7 +41,8 @@ import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-GFLOP_PER_CLIP = {512: 1.35, 2048: 2.36}
+DEFAULT_ENCODER = "audio_ntt2020"
+GFLOP_PER_CLIP = {512: 1.35, 2048: 2.36}  # AudioNTT2020's cost model
 TARGET_STEP_FRACTION = {512: 0.60, 2048: 0.55}
 TARGET_E2E_OF_STEP = 0.90
 TARGET_PIPELINE_RATIO = 5.0
@@ -91,14 +96,14 @@ def bench_input_pipeline(source, batch_size, num_batches):
     return _rate(lambda: next(it).numpy(), batch_size, num_batches)
 
 
-def _byola(feature_d, jit, batch_size=None):
-    """A compiled BYOLA model as `recipes.byola.fit` builds it (stats fixed)."""
+def _byola(feature_d, jit, batch_size=None, encoder=DEFAULT_ENCODER):
+    """A compiled BYOLA model as `recipes.byola.fit` builds it (stats fixed), on the registered `encoder`."""
     import keras
 
     from keras_audio_ssl.recipes.byola import build_method
     from keras_audio_ssl.recipes.run import build_encoder
 
-    model = build_method(build_encoder("AudioNTT2020", feature_d), mean=-5.0, std=4.0, seed=0)
+    model = build_method(build_encoder(encoder, feature_d), mean=-5.0, std=4.0, seed=0)
     model.compile(optimizer=keras.optimizers.Adam(3e-4), jit_compile=jit)
     model.build((None, 15200))
     model.optimizer.build(model.trainable_variables)
@@ -111,11 +116,11 @@ def _waveforms(batch_size):
     return tf.random.stateless_normal((batch_size, 15200), seed=(1, 2)) * 0.1
 
 
-def bench_augmentation(batch_size, steps, jit, feature_d=512):
+def bench_augmentation(batch_size, steps, jit, feature_d=512, encoder=DEFAULT_ENCODER):
     """(b) `BYOLA.make_views`: log-mel, pre-norm, 2 x (mixup, RRC), post-norm."""
     import tensorflow as tf
 
-    model = _byola(feature_d, jit)
+    model = _byola(feature_d, jit, encoder=encoder)
     wave = _waveforms(batch_size)
     # Fill the memory bank first: an empty bank skips mixing.
     for _ in range(max(1, 2048 // batch_size)):
@@ -124,13 +129,13 @@ def bench_augmentation(batch_size, steps, jit, feature_d=512):
     return _rate(lambda: augment(wave).numpy(), batch_size, steps)
 
 
-def bench_step(feature_d, batch_size, steps, jit):
+def bench_step(feature_d, batch_size, steps, jit, encoder=DEFAULT_ENCODER):
     """(c) BYOLA's step on pre-made log-mel views: forward/backward, Adam, EMA; no augmentation."""
     import tensorflow as tf
 
     from keras_audio_ssl.methods import ema_update
 
-    model = _byola(feature_d, jit)
+    model = _byola(feature_d, jit, encoder=encoder)
     variables = model.trainable_variables
     views = tf.random.stateless_normal((2 * batch_size, 64, 96, 1), seed=(3, 4))
 
@@ -145,9 +150,9 @@ def bench_step(feature_d, batch_size, steps, jit):
     return _rate(lambda: step(views).numpy(), batch_size, steps)
 
 
-def bench_end_to_end(feature_d, batch_size, steps, jit):
+def bench_end_to_end(feature_d, batch_size, steps, jit, encoder=DEFAULT_ENCODER):
     """(d) `BYOLA.train_step` on raw waveform batches (augmentation included), via `train_on_batch`."""
-    model = _byola(feature_d, jit)
+    model = _byola(feature_d, jit, encoder=encoder)
     wave = _waveforms(batch_size)
     return _rate(lambda: model.train_on_batch(wave), batch_size, steps)
 
@@ -173,8 +178,30 @@ def _tfrecord_source(paths, folder):
     return os.path.join(folder, "shards", "*.tfrecord*")
 
 
-def run(*, quick=False, jit_modes=(False,), feature_ds=(512, 2048), batch_sizes=(64, 256), threads=None):
+def cost_model(encoder):
+    """GFLOP per clip by `feature_d`: AudioNTT2020's; none (empty) for another encoder."""
+    from keras_audio_ssl import encoders
+
+    return GFLOP_PER_CLIP if encoders.get_class(encoder) is encoders.get_class(DEFAULT_ENCODER) else {}
+
+
+def default_feature_ds(encoder):
+    """The widths with a cost model (AudioNTT2020's 512 and 2048), else the encoder's own default `feature_d`."""
+    import inspect
+
+    from keras_audio_ssl import encoders
+
+    parameters = inspect.signature(encoders.get_class(encoder).__init__).parameters
+    return tuple(cost_model(encoder)) or (parameters["feature_d"].default,)
+
+
+def run(*, quick=False, jit_modes=(False,), feature_ds=None, batch_sizes=(64, 256), threads=None,
+        encoder=DEFAULT_ENCODER):
     import tensorflow as tf
+
+    gflop_per_clip = cost_model(encoder)  # the % of peak and its targets need it
+    if feature_ds is None:
+        feature_ds = default_feature_ds(encoder)
 
     if threads:
         # Before any op runs; GEMM and step then share the same thread pool size.
@@ -191,7 +218,8 @@ def run(*, quick=False, jit_modes=(False,), feature_ds=(512, 2048), batch_sizes=
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"Device: {device}, {cpu_model()}; TensorFlow {tf.__version__}; {pools}; "
           f"process may use {affinity} core(s)")
-    print(f"float32 GEMM peak (tf.matmul {gemm_n}x{gemm_n}, best of several): {gemm:.1f} GFLOP/s\n")
+    print(f"float32 GEMM peak (tf.matmul {gemm_n}x{gemm_n}, best of several): {gemm:.1f} GFLOP/s")
+    print(f"Encoder: {encoder}\n")
 
     tmp = tempfile.mkdtemp(prefix="byola_bench_")
     rows = []
@@ -210,12 +238,12 @@ def run(*, quick=False, jit_modes=(False,), feature_ds=(512, 2048), batch_sizes=
         for jit in jit_modes:
             for batch_size in batch_sizes:
                 rows.append(_measure("(b) augmentation", "-", batch_size, jit,
-                                     lambda: bench_augmentation(batch_size, steps, jit)))
+                                     lambda: bench_augmentation(batch_size, steps, jit, encoder=encoder)))
                 for d in feature_ds:
                     for part, fn in (("(c) train step", bench_step), ("(d) end to end", bench_end_to_end)):
-                        row = _measure(part, d, batch_size, jit, lambda: fn(d, batch_size, steps, jit))
-                        if row["rate"] is not None:
-                            row["frac"] = row["rate"] * GFLOP_PER_CLIP[d] / gemm
+                        row = _measure(part, d, batch_size, jit, lambda: fn(d, batch_size, steps, jit, encoder))
+                        if row["rate"] is not None and d in gflop_per_clip:
+                            row["frac"] = row["rate"] * gflop_per_clip[d] / gemm
                         rows.append(row)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -236,10 +264,14 @@ def run(*, quick=False, jit_modes=(False,), feature_ds=(512, 2048), batch_sizes=
             if step["rate"] is None or e2e["rate"] is None:
                 print(f"  jit={jit} d={d}: step or end to end failed (see above)")
                 continue
-            target = TARGET_STEP_FRACTION.get(d)
-            against = f"target >= {100 * target:.0f}%, ratio {step['frac'] / target:.2f}" if target else "no target"
             e2e_of_step = e2e["rate"] / step["rate"]
-            print(f"  jit={jit} d={d} B={ref_b}: step {100 * step['frac']:.1f}% of peak ({against}); end to end "
+            if "frac" in step:
+                target = TARGET_STEP_FRACTION.get(d)
+                against = f"target >= {100 * target:.0f}%, ratio {step['frac'] / target:.2f}" if target else "no target"
+                of_peak = f"step {100 * step['frac']:.1f}% of peak ({against})"
+            else:
+                of_peak = f"step {step['rate']:.1f} clips/s (no cost model for {encoder})"
+            print(f"  jit={jit} d={d} B={ref_b}: {of_peak}; end to end "
                   f"{100 * e2e_of_step:.0f}% of the step (target >= {100 * TARGET_E2E_OF_STEP:.0f}%, ratio "
                   f"{e2e_of_step / TARGET_E2E_OF_STEP:.2f}); input pipeline {pipe / step['rate']:.1f}x the step "
                   f"(target >= {TARGET_PIPELINE_RATIO:.0f}x, ratio {pipe / step['rate'] / TARGET_PIPELINE_RATIO:.2f})")
@@ -279,14 +311,26 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--jit-compile", choices=("on", "off", "both"), default="both")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test (< 60 s)")
-    parser.add_argument("--feature-d", type=int, nargs="+", default=[512, 2048], choices=[512, 2048])
+    parser.add_argument("--encoder", default=DEFAULT_ENCODER,
+                        help=f"a registered encoder name, e.g. resnet18, vgg_like, crnn (default {DEFAULT_ENCODER})")
+    parser.add_argument("--feature-d", type=int, nargs="+", default=None,
+                        help="widths to measure (default: 512 and 2048 for audio_ntt2020, where the cost model "
+                        "exists; another encoder's own default)")
     parser.add_argument("--batch-size", type=int, nargs="+", default=[64, 256])
     parser.add_argument("--threads", type=int, default=None,
                         help="TF intra/inter-op threads for GEMM and steps alike (default: TF's)")
     args = parser.parse_args(argv)
+    try:
+        widths = cost_model(args.encoder)
+    except ValueError as e:  # not a registered encoder
+        parser.error(str(e))
+    unknown = sorted(set(args.feature_d or ()) - set(widths)) if widths else []
+    if unknown:
+        parser.error(f"--feature-d for {args.encoder}: choose from {sorted(widths)} (its cost model). "
+                     f"Received: feature_d={unknown}")
     jit_modes = {"on": (True,), "off": (False,), "both": (False, True)}[args.jit_compile]
-    run(quick=args.quick, jit_modes=jit_modes, feature_ds=tuple(args.feature_d), batch_sizes=tuple(args.batch_size),
-        threads=args.threads)
+    run(quick=args.quick, jit_modes=jit_modes, feature_ds=tuple(args.feature_d) if args.feature_d else None,
+        batch_sizes=tuple(args.batch_size), threads=args.threads, encoder=args.encoder)
     return 0
 
 

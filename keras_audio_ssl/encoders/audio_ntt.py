@@ -4,33 +4,16 @@ import keras
 from keras import layers
 from keras import ops
 
-from keras_audio_ssl.layers.fused_batch_norm import FusedBatchNormalization
-
-# PyTorch BatchNorm: eps 1e-5, running = (1 - 0.1) * running + 0.1 * batch.
-# Keras: moving = momentum * moving + (1 - momentum) * batch, so momentum 0.9.
-_BN_EPSILON = 1e-5
-_BN_MOMENTUM = 0.9
+from keras_audio_ssl.encoders.blocks import batch_norm
+from keras_audio_ssl.encoders.blocks import check_positive_int
+from keras_audio_ssl.encoders.blocks import flatten_frames
 
 
 def _conv_block(x, filters, synchronized_batch_norm, name):
     x = layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv")(x)
-    x = FusedBatchNormalization(
-        epsilon=_BN_EPSILON,
-        momentum=_BN_MOMENTUM,
-        synchronized=synchronized_batch_norm,
-        name=f"{name}_bn",
-    )(x)
+    x = batch_norm(synchronized_batch_norm, f"{name}_bn")(x)
     x = layers.ReLU(name=f"{name}_relu")(x)
     return layers.MaxPooling2D(2, name=f"{name}_pool")(x)
-
-
-def _flatten_frames(x, name):
-    # [B, F', T', C] -> [B, T', F', C] -> [B, T', F'*C]: the official model
-    # permutes torch's [B, C, F', T'] to [B, T', F', C] before reshaping, so the
-    # feature index is f * C + c in both; converted fc weights then match.
-    freq, channels = x.shape[1], x.shape[3]
-    x = layers.Permute((2, 1, 3), name=f"{name}_permute")(x)
-    return layers.Reshape((-1, freq * channels), name=f"{name}_flatten")(x)
 
 
 class MeanMaxTimePooling(layers.Layer):
@@ -54,16 +37,8 @@ keras.saving.register_keras_serializable(package="keras_audio_ssl")(
 
 
 def _check_args(feature_d, n_mels, n_blocks):
-    if not isinstance(feature_d, int) or feature_d <= 0:
-        raise ValueError(
-            f"`feature_d` must be a positive integer. Received: feature_d={feature_d}"
-        )
-    factor = 2**n_blocks
-    if not isinstance(n_mels, int) or n_mels <= 0 or n_mels % factor:
-        raise ValueError(
-            f"`n_mels` must be a positive multiple of {factor}. "
-            f"Received: n_mels={n_mels}"
-        )
+    check_positive_int("feature_d", feature_d)
+    check_positive_int("n_mels", n_mels, multiple_of=2**n_blocks)
 
 
 def _check_dropout(dropout):
@@ -115,7 +90,7 @@ class AudioNTT2020(keras.Model):
         x = inputs
         for i in range(3):
             x = _conv_block(x, 64, synchronized_batch_norm, f"block{i + 1}")
-        x = _flatten_frames(x, "frames")
+        x = flatten_frames(x, "frames")
         x = layers.Dense(feature_d, name="fc1")(x)
         x = layers.ReLU(name="fc1_relu")(x)
         x = layers.Dropout(dropout, name="fc_dropout")(x)
@@ -198,17 +173,13 @@ class AudioNTT2022(keras.Model):
                 f"`feature_d` must exceed the conv feature size {conv_d} "
                 f"(64 * n_mels / 4). Received: feature_d={feature_d}"
             )
-        if not isinstance(mlp_hidden_d, int) or mlp_hidden_d <= 0:
-            raise ValueError(
-                "`mlp_hidden_d` must be a positive integer. "
-                f"Received: mlp_hidden_d={mlp_hidden_d}"
-            )
+        check_positive_int("mlp_hidden_d", mlp_hidden_d)
         # === Functional graph ===
         inputs = keras.Input(shape=(n_mels, None, 1), name="log_mel")
         x = inputs
         for i in range(2):
             x = _conv_block(x, 64, synchronized_batch_norm, f"block{i + 1}")
-        conv_frames = _flatten_frames(x, "frames")
+        conv_frames = flatten_frames(x, "frames")
         x = layers.Dense(mlp_hidden_d, name="fc1")(conv_frames)
         x = layers.ReLU(name="fc1_relu")(x)
         x = layers.Dropout(dropout, name="fc_dropout")(x)

@@ -57,13 +57,72 @@ def find_encoder(model):
     )
 
 
+# Layers that stride over time: 2-D ones on `[B, F, T, C]` (time = second spatial axis),
+# 1-D ones on frames `[B, T, C]`.
+_TIME_STRIDED_2D = (
+    keras.layers.Conv2D,
+    keras.layers.DepthwiseConv2D,
+    keras.layers.SeparableConv2D,
+    keras.layers.MaxPooling2D,
+    keras.layers.AveragePooling2D,
+)
+_TIME_STRIDED_1D = (
+    keras.layers.Conv1D,
+    keras.layers.DepthwiseConv1D,
+    keras.layers.SeparableConv1D,
+    keras.layers.MaxPooling1D,
+    keras.layers.AveragePooling1D,
+)
+
+
 def time_downsampling(encoder):
-    """Product of the time strides of the encoder's pooling layers (8 for AudioNTT2020)."""
-    factor = 1
-    for layer in _walk_layers(encoder):
-        if isinstance(layer, (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)):
-            factor *= int(layer.strides[1])
-    return factor
+    """The encoder's time downsampling: product of the time strides of its convolutions and poolings.
+
+    8 for AudioNTT2020 (three 2x2 pools), 32 for ResNet18 (strided convs and a
+    strided max pool). In a functional encoder the strides are multiplied along
+    the graph's paths from input to output and the largest product is taken, so
+    a residual shortcut's strided 1x1 conv, parallel to a strided 3x3 conv, is
+    not counted twice; an encoder without a functional graph multiplies the
+    strides of all its layers.
+    """
+    outputs = _functional_outputs(encoder)
+    if outputs is None:
+        factor = 1
+        for layer in _walk_layers(encoder):
+            if not isinstance(layer, keras.Model):  # the walk visits its layers
+                factor *= _own_time_stride(layer)
+        return factor
+    memo = {}
+    return max(_path_time_stride(tensor, memo) for tensor in outputs)
+
+
+def _functional_outputs(model):
+    outputs = getattr(model, "outputs", None) if isinstance(model, keras.Model) else None
+    if not outputs or not all(hasattr(t, "_keras_history") for t in outputs):
+        return None
+    return outputs
+
+
+def _path_time_stride(tensor, memo):
+    # Largest product of time strides on a path from the model's input to `tensor`.
+    operation, node_index, _ = tensor._keras_history
+    if operation is None:
+        return 1
+    node = operation._inbound_nodes[node_index]
+    if id(node) not in memo:
+        upstream = max((_path_time_stride(t, memo) for t in node.input_tensors), default=1)
+        memo[id(node)] = upstream * _own_time_stride(operation)
+    return memo[id(node)]
+
+
+def _own_time_stride(layer):
+    if isinstance(layer, keras.Model):  # a nested encoder part
+        return time_downsampling(layer)
+    if isinstance(layer, _TIME_STRIDED_2D):
+        return int(layer.strides[1])
+    if isinstance(layer, _TIME_STRIDED_1D):
+        return int(layer.strides[0])
+    return 1
 
 
 def min_samples(model):

@@ -7,6 +7,9 @@ import importlib
 _ENCODERS = {
     "audio_ntt2020": ("keras_audio_ssl.encoders.audio_ntt", "AudioNTT2020"),
     "audio_ntt2022": ("keras_audio_ssl.encoders.audio_ntt", "AudioNTT2022"),
+    "crnn": ("keras_audio_ssl.encoders.crnn", "CRNN"),
+    "resnet18": ("keras_audio_ssl.encoders.resnet", "ResNet18"),
+    "vgg_like": ("keras_audio_ssl.encoders.vgg_like", "VGGLike"),
 }
 
 

@@ -71,8 +71,9 @@ def fit(
     The slides state neither the learning rate nor the epochs: Adam 1e-4 and
     the garden's 100 epochs. Each clip contributes a random 3-s segment
     (`segment_samples`, 301 frames) that the two patches are drawn from. The
-    paper's encoders (ResNet-18, VGG-like, CRNN) come with the encoders
-    issue; until then BYOL-A's AudioNTT2020 at d = 512 (ResNet-18's width).
+    paper's encoders are registered as "resnet18", "vgg_like" and "crnn"
+    (the CRNN's d is 64); the default stays BYOL-A's AudioNTT2020 at d = 512
+    (ResNet-18's width).
 
     Args:
         data: a folder of audio, a CSV manifest, a TFRecord glob, a list of
