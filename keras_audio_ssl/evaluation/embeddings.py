@@ -152,23 +152,39 @@ def frame_embedding_model(embedding_model):
     return keras.Model(inputs, outputs, name="frame_embedding_model")
 
 
+def _normalized_to_frames(embedding_model):
+    """Normalised log-mel -> frames `[B, T', d]`, on a copy of the encoder with its weights."""
+    encoder = find_encoder(embedding_model)
+    frames_encoder = frames_encoder_like(encoder)
+    inputs = keras.Input(batch_shape=encoder.input.shape, dtype="float32")
+    outputs = frames_encoder(inputs)
+    frames_encoder.set_weights(encoder.get_weights())
+    return keras.Model(inputs, outputs, name="normalized_to_frames")
+
+
 def embed_frames(embedding_model, clips, *, sample_rate=DEFAULT_SAMPLE_RATE, min_samples=DEFAULT_MIN_SAMPLES,
                  normalize_with="pretraining", normalization_clips=None):
-    """Frame-level embeddings for event detection: a list of `[T'_i, d]` arrays, one per clip."""
-    model = frame_embedding_model(embedding_model)
+    """Frame-level embeddings for event detection: a list of `[T'_i, d]` arrays, one per clip.
+
+    `normalize_with` and `normalization_clips` as in `embed_clips`; `min_samples=None`
+    keeps every clip as it is (padding shifts event times).
+    """
     stats = _resolve_normalization(embedding_model, normalize_with, normalization_clips, sample_rate, 32,
                                    min_samples, None)
+    front_end, _ = split_embedding_model(embedding_model)
+    norm = find_pre_normalization(embedding_model)
+    frames = _normalized_to_frames(embedding_model)
     if stats is None:
-        fn = _traced(model)
+        normalize = lambda x: norm(x, training=False)  # noqa: E731
     else:
-        # Same trick as embed_clips: swap the PreNormalization statistics.
-        norm = find_pre_normalization(model)
-        rest = keras.Model(norm.output, model.outputs)
-        front = keras.Model(model.inputs, norm.input)
-        fn = tf.function(
-            lambda x: rest((front(x, training=False) - stats[0]) / stats[1], training=False),
-            input_signature=[tf.TensorSpec([None, None], tf.float32)],
-            reduce_retracing=True,
-        )
+        normalize = lambda x: (x - stats[0]) / stats[1]  # noqa: E731
+    fn = tf.function(
+        lambda x: frames(normalize(front_end(x, training=False)), training=False),
+        input_signature=[tf.TensorSpec([None, None], tf.float32)],
+        reduce_retracing=True,
+    )
     waveforms = [fit_length(w, min_samples) for w in load_clips(clips, sample_rate)]
-    return [np.asarray(out, dtype=np.float32) for out in _batched_apply(fn, waveforms, 1)]
+    outputs = [np.asarray(out, dtype=np.float32) for out in _batched_apply(fn, waveforms, 1)]
+    if not all(np.all(np.isfinite(out)) for out in outputs):
+        raise ValueError("The model produced NaN or infinite frame embeddings; check the input audio and normalisation.")
+    return outputs

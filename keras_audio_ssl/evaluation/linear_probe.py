@@ -14,6 +14,7 @@ import tensorflow as tf
 
 from keras_audio_ssl.evaluation.classification_metrics import accuracy
 from keras_audio_ssl.evaluation.classification_metrics import mean_average_precision
+from keras_audio_ssl.evaluation.linear_classifier import LinearClassifier
 from keras_audio_ssl.evaluation.splits import stratified_split
 
 
@@ -53,34 +54,14 @@ def standardize(x_train, *others, eps=1e-8):
     return [((x - mean) / std).astype(np.float32) for x in (x_train,) + others]
 
 
-class _LinearTrainer:
-    """One Dense layer trained with Adam by a compiled step (keras `fit` costs ~0.3 s per
-    epoch in callbacks and data adapters, far more than the probe itself); the layer
-    and the compiled functions are reused across runs, only the weights are re-drawn."""
+class _LinearTrainer(LinearClassifier):
+    """The linear classifier with BYOL-A's early stopping on a validation split."""
 
     def __init__(self, input_dim, n_out, multi_label, learning_rate):
-        self.multi_label = multi_label
-        self.layer = keras.layers.Dense(n_out)
-        self.layer.build((None, input_dim))
-        self.optimizer = keras.optimizers.Adam(learning_rate)
-        self.optimizer.build(self.layer.trainable_variables)
+        super().__init__(input_dim, n_out, multi_label=multi_label, learning_rate=learning_rate)
         spec_x = tf.TensorSpec([None, input_dim], tf.float32)
         spec_y = tf.TensorSpec([None, n_out] if multi_label else [None], tf.float32 if multi_label else tf.int64)
-        self.train_step = tf.function(self._train_step, input_signature=[spec_x, spec_y])
         self.evaluate = tf.function(self._evaluate, input_signature=[spec_x, spec_y])
-        self.logits = tf.function(lambda x: self.layer(x), input_signature=[spec_x])
-
-    def _loss(self, y, logits):
-        if self.multi_label:
-            return keras.ops.mean(keras.losses.binary_crossentropy(y[..., None], logits[..., None], from_logits=True))
-        return keras.ops.mean(keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True))
-
-    def _train_step(self, x, y):
-        with tf.GradientTape() as tape:
-            loss = self._loss(y, self.layer(x))
-        grads = tape.gradient(loss, self.layer.trainable_variables)
-        self.optimizer.apply(grads, self.layer.trainable_variables)
-        return loss
 
     def _evaluate(self, x, y):
         logits = self.layer(x)
@@ -88,18 +69,9 @@ class _LinearTrainer:
             hits = tf.constant(0.0)
         else:
             hits = keras.ops.mean(keras.ops.cast(keras.ops.equal(keras.ops.cast(keras.ops.argmax(logits, axis=1), "int64"), y), "float32"))
-        return self._loss(y, logits), hits
+        return self.loss(y, logits), hits
 
-    def reset(self, seed):
-        kernel, bias = self.layer.kernel, self.layer.bias
-        kernel.assign(keras.initializers.GlorotUniform(seed=seed)(kernel.shape))
-        bias.assign(np.zeros(bias.shape, np.float32))
-        # Fresh Adam state (step count and moments); the learning rate is a variable too.
-        for variable in self.optimizer.variables:
-            if variable.name != "learning_rate":
-                variable.assign(np.zeros(variable.shape, variable.dtype))
-
-    def fit(self, x_tr, y_tr, x_va, y_va, seed, epochs, patience, batch_size, monitor):
+    def fit_early_stopping(self, x_tr, y_tr, x_va, y_va, seed, epochs, patience, batch_size, monitor):
         """Returns the number of epochs run; the best weights on validation are restored."""
         self.reset(seed)
         rng = np.random.default_rng(seed)
@@ -244,8 +216,9 @@ def linear_probe(
     trainer = _trainer(x_train.shape[1], n_out, multi_label, learning_rate)
     scores, epochs_trained = [], []
     for run in range(runs):
-        n_epochs = trainer.fit(x_train, y_tr, x_valid, y_va, seed + run, epochs, patience, batch_size, monitor)
-        logits = np.concatenate([trainer.logits(x_test[i : i + 8192]).numpy() for i in range(0, len(x_test), 8192)])
+        n_epochs = trainer.fit_early_stopping(x_train, y_tr, x_valid, y_va, seed + run, epochs, patience, batch_size,
+                                              monitor)
+        logits = trainer.predict_logits(x_test)
         if multi_label:
             predictions = logits
             scores.append(mean_average_precision(y_te, logits))

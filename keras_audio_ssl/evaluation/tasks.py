@@ -8,6 +8,7 @@ import time
 import numpy as np
 import pandas as pd
 
+from keras_audio_ssl.data.downstream.sound_events import is_events_csv
 from keras_audio_ssl.evaluation.classification_metrics import accuracy
 from keras_audio_ssl.evaluation.embeddings import embed_clips
 from keras_audio_ssl.evaluation.knn import knn_predict
@@ -45,10 +46,10 @@ def find_task_manifests(folder):
         return [
             os.path.join(folder, info.get("manifest", f"{name}.csv"))
             for name, info in tasks.items()
-            if info.get("type") != "unlabeled"
+            if info.get("type") not in ("unlabeled", "sed")  # SED has its own loader and protocol
         ]
     candidates = sorted(glob.glob(os.path.join(folder, "*.csv")) + glob.glob(os.path.join(folder, "*", "*.csv")))
-    return [c for c in candidates if _has_label_column(c)]
+    return [c for c in candidates if _has_label_column(c) and not is_events_csv(c)]
 
 
 def load_tasks(sources):
@@ -76,6 +77,67 @@ def load_tasks(sources):
         for task in tasks:
             if task.name in duplicated:
                 task.name = f"{os.path.basename(os.path.dirname(task.frame['path'].iloc[0]))}/{task.name}"
+    return tasks
+
+
+def _benchmark_tasks(folder, kind):
+    with open(os.path.join(folder, "benchmark.json")) as f:
+        tasks = json.load(f).get("tasks", {})
+    return [os.path.join(folder, info.get("manifest", f"{name}.csv")) for name, info in tasks.items()
+            if (info.get("type") == "sed") == (kind == "sed") and (kind == "sed" or name == "pitch")]
+
+
+def load_sound_event_tasks(sources):
+    """SoundEventDatasets from offline benchmarks (their `sed` task), DCASE 2016 task 2
+    folders (`dcase2016_task2`) and events CSVs (`events_csv`)."""
+    from keras_audio_ssl.data.downstream.sound_events import dcase2016_task2
+    from keras_audio_ssl.data.downstream.sound_events import events_csv
+    from keras_audio_ssl.data.downstream.sound_events import looks_like_dcase2016
+
+    tasks = []
+    for source in [sources] if isinstance(sources, (str, os.PathLike)) else sources:
+        source = os.fspath(source)
+        if os.path.isfile(os.path.join(source, "benchmark.json")):
+            found = [events_csv(m) for m in _benchmark_tasks(source, "sed")]
+        elif os.path.isdir(source) and looks_like_dcase2016(source):
+            found = [dcase2016_task2(source)]
+        elif os.path.isdir(source):
+            found = [events_csv(c) for c in sorted(glob.glob(os.path.join(source, "*.csv"))) if is_events_csv(c)]
+        elif os.path.isfile(source):
+            found = [events_csv(source)]
+        else:
+            raise ValueError(f"Task source not found: {source}. Received: sources={sources}")
+        if not found:
+            raise ValueError(
+                f"No sound event task in {source}: expected an offline benchmark with a `sed` task, a DCASE 2016 "
+                "task 2 folder (sound/ + annotation/) or an events CSV (path,split,onset,offset,label). "
+                f"Received: {source}"
+            )
+        tasks.extend(found)
+    return tasks
+
+
+def load_pitch_tasks(sources):
+    """Pitch tasks (labels = MIDI notes): an offline benchmark's `pitch` task, an NSynth
+    root (`nsynth(root, target="pitch")`) or a manifest CSV."""
+    from keras_audio_ssl.data.downstream import csv_manifest
+    from keras_audio_ssl.data.downstream import nsynth
+
+    tasks = []
+    for source in [sources] if isinstance(sources, (str, os.PathLike)) else sources:
+        source = os.fspath(source)
+        if os.path.isfile(os.path.join(source, "benchmark.json")):
+            found = [csv_manifest(m) for m in _benchmark_tasks(source, "pitch")]
+        elif os.path.isdir(source) and glob.glob(os.path.join(source, "nsynth-*")):
+            found = [nsynth(source, target="pitch")]
+        elif os.path.isfile(source):
+            found = [csv_manifest(source)]
+        else:
+            raise ValueError(f"Task source not found or not a pitch task: {source}. Received: sources={sources}")
+        if not found:
+            raise ValueError(f"No pitch task in {source}: expected an offline benchmark with a `pitch` task, an "
+                             f"NSynth root or a manifest CSV of MIDI-note labels. Received: {source}")
+        tasks.extend(found)
     return tasks
 
 

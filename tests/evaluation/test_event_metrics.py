@@ -51,3 +51,28 @@ def test_dict_events_and_empty_estimate():
 def test_bad_event_raises():
     with pytest.raises(ValueError, match="reference_events"):
         onset_f_measure([(2.0, 1.0, "x")], [])
+
+
+def test_event_f_measure_checks_offsets_with_the_length_dependent_collar():
+    from keras_audio_ssl.evaluation import event_f_measure
+
+    reference = [(0.0, 1.0, "dog"), (5.0, 9.0, "car")]
+    # dog: offset collar max(0.2, 0.5 * 1.0) = 0.5 s; car: max(0.2, 0.5 * 4.0) = 2.0 s.
+    estimated = [(0.1, 1.45, "dog"), (5.1, 10.9, "car")]
+    assert event_f_measure(reference, estimated)["true_positives"] == 2
+    estimated = [(0.1, 1.55, "dog"), (5.1, 11.1, "car")]
+    result = event_f_measure(reference, estimated)
+    assert (result["true_positives"], result["false_positives"], result["false_negatives"]) == (0, 2, 2)
+    # The same estimates are all right on onsets alone.
+    assert onset_f_measure(reference, estimated)["f_measure"] == 1.0
+    # A fixed 200 ms offset collar when percentage_of_length is 0.
+    assert event_f_measure(reference, [(0.0, 1.25, "dog")], percentage_of_length=0.0)["true_positives"] == 0
+
+
+def test_macro_f_measure_is_the_mean_of_the_class_wise_scores():
+    reference = [(0.0, 1.0, "a"), (2.0, 3.0, "a"), (0.0, 1.0, "b")]
+    estimated = [(0.0, 1.0, "a"), (2.0, 3.0, "a")]
+    result = onset_f_measure(reference, estimated)
+    assert result["class_wise_f_measure"] == {"a": 1.0, "b": 0.0}
+    assert result["macro_f_measure"] == pytest.approx(0.5)
+    assert result["f_measure"] == pytest.approx(2 * 2 / (2 * 2 + 0 + 1))

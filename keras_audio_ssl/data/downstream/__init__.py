@@ -7,6 +7,9 @@ from keras_audio_ssl.data.downstream.fsd50k import fsd50k
 from keras_audio_ssl.data.downstream.manifest import csv_manifest
 from keras_audio_ssl.data.downstream.manifest import voxforge
 from keras_audio_ssl.data.downstream.nsynth import nsynth
+from keras_audio_ssl.data.downstream.sound_events import SoundEventDataset
+from keras_audio_ssl.data.downstream.sound_events import dcase2016_task2
+from keras_audio_ssl.data.downstream.sound_events import events_csv
 from keras_audio_ssl.data.downstream.speech_commands import speech_commands_v2
 from keras_audio_ssl.data.downstream.urbansound8k import urbansound8k
 from keras_audio_ssl.data.downstream.voxceleb1 import voxceleb1
