@@ -14,6 +14,7 @@ from keras_audio_ssl.offline_benchmark import instrument
 from keras_audio_ssl.offline_benchmark import pretrain_pool
 from keras_audio_ssl.offline_benchmark import readme
 from keras_audio_ssl.offline_benchmark import requirements
+from keras_audio_ssl.offline_benchmark import sed_scenes
 from keras_audio_ssl.offline_benchmark import speech
 
 SIZES = ("tiny", "small", "full")
@@ -28,6 +29,7 @@ _PLANNERS = {
     "keywords": speech.plan_keyword_jobs,
     "language": speech.plan_language_jobs,
     "environmental": environmental.plan_jobs,
+    "sed": sed_scenes.plan_jobs,
     "pretrain_pool": pretrain_pool.plan_jobs,
 }
 _RUNNERS = {
@@ -35,6 +37,7 @@ _RUNNERS = {
     "keywords": speech.run_keyword_job,
     "language": speech.run_language_job,
     "environmental": environmental.run_job,
+    "sed": sed_scenes.run_job,
     "pool_speech": pretrain_pool.run_speech_job,
     "pool_music": pretrain_pool.run_music_job,
 }
@@ -47,6 +50,8 @@ TASK_INFO = {
     "language": dict(type="multiclass", split_rule="by espeak-ng voice variant (25% held out)"),
     "environmental": dict(type="multiclass", split_rule=f"{environmental.N_FOLDS} folds grouped by recording; "
                           "split column: fold 0 = test"),
+    "sed": dict(type="sed", split_rule="10-30 s scenes over steady ambient loops (split by file); "
+                "events from the environmental recordings, fold-0 groups in test scenes only; EBR -6/0/+6 dB"),
     "pretrain_pool": dict(type="unlabeled", split_rule="all 'pretrain'; disjoint by source file from every test set"),
 }
 
@@ -56,9 +61,12 @@ def _run(job):
     return kind, _RUNNERS[kind](out_dir, **kwargs)
 
 
-def _manifest(rows):
+def _manifest(rows, task):
     df = pd.DataFrame(rows)
-    cols = [c for c in MANIFEST_COLUMNS if c in df.columns]
+    columns = sed_scenes.COLUMNS if task == "sed" else MANIFEST_COLUMNS
+    cols = [c for c in columns if c in df.columns]
+    if task == "sed":
+        return df.sort_values(["path", "onset"]).reset_index(drop=True), cols
     return df.sort_values("path").reset_index(drop=True), cols
 
 
@@ -144,13 +152,17 @@ def build_offline_benchmark(output, size="small", workers=2, seed=0, tasks=None,
     description = {"sample_rate": clip_io.SAMPLE_RATE, "size": size, "seed": seed, "tasks": {}}
     os.makedirs(os.path.join(output, "provenance"), exist_ok=True)
     for task in [t for t in TASK_INFO if t in rows]:
-        df, cols = _manifest(rows[task])
+        df, cols = _manifest(rows[task], task)
         df[cols].to_csv(os.path.join(output, f"{task}.csv"), index=False)
         df.to_csv(os.path.join(output, "provenance", f"{task}.csv"), index=False)
         info = dict(TASK_INFO[task], manifest=f"{task}.csv")
-        info["counts"] = {s: int(n) for s, n in df["split"].value_counts().sort_index().items()}
+        # Counted in clips (a SED scene has one row per event).
+        clips = df.drop_duplicates("path")
+        info["counts"] = {s: int(n) for s, n in clips["split"].value_counts().sort_index().items()}
+        if task == "sed":
+            info["events"] = int(df["label"].notna().sum())
         if task != "pretrain_pool":
-            labels = sorted(df["label"].unique(), key=str)
+            labels = sorted(df["label"].dropna().unique(), key=str)
             info["num_classes"] = len(labels)
             info["classes"] = [int(x) if task == "pitch" else str(x) for x in labels]
             info["num_groups"] = int(df["group"].nunique())

@@ -72,7 +72,12 @@ def list_sources():
     return out
 
 
-def plan_jobs(size, seed):
+def grouped_sources(seed):
+    """{label: [(group, [paths])]} in a seeded order, for classes with at least two groups.
+
+    Group `i` of a class goes to fold `i % N_FOLDS` (fold 0 = test): the
+    environmental task and the SED scenes split recordings the same way.
+    """
     rng = clip_io.job_rng(seed, "environmental-folds")
     sources = list_sources()
     # Byte-identical files join the group of the first one seen.
@@ -83,17 +88,23 @@ def plan_jobs(size, seed):
     per_class = {}
     for package, path, label, _ in sources:
         per_class.setdefault(label, {}).setdefault(groups[path], []).append(path)
-    max_groups = {"tiny": 2, "small": 6, "full": None}[size]
-    max_files = {"tiny": 1, "small": 3, "full": None}[size]
-    jobs = []
+    out = {}
     for label in sorted(per_class):
         names = sorted(per_class[label])
         if len(names) < 2:
             continue  # a class needs a group in the test fold and one in training
-        names = [names[i] for i in rng.permutation(len(names))][:max_groups]
-        for i, group in enumerate(names):
+        out[label] = [(names[i], per_class[label][names[i]]) for i in rng.permutation(len(names))]
+    return out
+
+
+def plan_jobs(size, seed):
+    max_groups = {"tiny": 2, "small": 6, "full": None}[size]
+    max_files = {"tiny": 1, "small": 3, "full": None}[size]
+    jobs = []
+    for label, groups in grouped_sources(seed).items():
+        for i, (group, paths) in enumerate(groups[:max_groups]):
             fold = i % N_FOLDS
-            for path in per_class[label][group][:max_files]:
+            for path in paths[:max_files]:
                 jobs.append(("environmental", dict(source=path, label=label, group=group, fold=fold)))
     return jobs
 

@@ -16,9 +16,10 @@ SOURCES = {
     "festival": ("festival speech synthesizer: keywords", "BSD-style permissive licence (Edinburgh)"),
     "festvox-kallpc16k": ("festival voice kal_diphone: keywords",
                           "permissive (Black and Lenzo 1998: use, copy, modify, distribute)"),
-    "wesnoth-1.16-data": ("unit/weapon sound effects: environmental; ambient loops: keyword noise",
+    "wesnoth-1.16-data": ("unit/weapon sound effects: environmental and SED events; ambient loops: keyword "
+                          "noise and SED backgrounds",
                           "GPL-2+"),
-    "minetest-data": ("game sound effects: environmental",
+    "minetest-data": ("game sound effects: environmental and SED events",
                       "CC-BY-SA-3.0; doors, tnt and some other sounds CC0-1.0"),
     "ktuberling-data": ("spoken words in many languages: pretraining pool (speech)", "GPL-2+"),
     "klettres-data": ("spoken letters and syllables in many languages: pretraining pool (speech)",
@@ -53,6 +54,12 @@ tasks. Generation: {wall} s wall, {cpu} CPU-s with {workers} workers.
   key = package + file stem without take numbers and outcome words (hit, die, miss,
   big, small, ...): `orc-hit-1`, `orc-die-2`, `orc-small-hit-3` are group `wesnoth:orc`;
   byte-identical files share a group. Groups never straddle folds.
+- **sed**: sound event detection scenes in the manner of DCASE 2016 task 2: 10-30 s
+  (10 s in `tiny`) of a steady Wesnoth ambient loop (birds, campfire; split by file)
+  with the environmental task's event recordings (0.3-4 s) placed one after another at
+  random gaps, at an event-to-background ratio of -6, 0 or +6 dB; events of test scenes come only from
+  recording groups in fold 0. `sed.csv` holds one row per event
+  (`path,split,onset,offset,label,ebr_db`); the counts above are scenes.
 - **pretrain_pool**: unlabeled real speech (KTuberling spoken words and KLettres spoken
   letters/syllables, many languages) and X-Moto / Extreme Tux Racer music in 4 s segments; no package that feeds a labelled task feeds
   the pool, and the builder asserts it by source path and SHA-1.

@@ -25,6 +25,11 @@ TASK_REQUIREMENTS = {
         ("file", "/usr/share/games/wesnoth/*/data/core/sounds/*.ogg", "wesnoth-1.16-data"),
         ("file", "/usr/share/games/minetest/games/*/mods/*/sounds/*.ogg", "minetest-data"),
     ],
+    "sed": [
+        ("file", "/usr/share/games/wesnoth/*/data/core/sounds/*.ogg", "wesnoth-1.16-data"),
+        ("file", "/usr/share/games/minetest/games/*/mods/*/sounds/*.ogg", "minetest-data"),
+        ("file", "/usr/share/games/wesnoth/*/data/core/sounds/ambient/*.ogg", "wesnoth-1.16-data"),
+    ],
     "pretrain_pool": [
         ("file", "/usr/share/ktuberling/sounds/*/*.ogg", "ktuberling-data"),
         ("file", "/usr/share/klettres/*/*/*.ogg", "klettres-data"),

@@ -34,13 +34,14 @@ def _manifest(root, task):
 def test_benchmark_json_describes_every_manifest(tiny):
     with open(tiny / "benchmark.json") as f:
         description = json.load(f)
-    assert set(description["tasks"]) == set(LABELLED + ["pretrain_pool"])
+    assert set(description["tasks"]) == set(LABELLED + ["sed", "pretrain_pool"])
     for task, info in description["tasks"].items():
         df = _manifest(tiny, task)
         assert info["manifest"] == f"{task}.csv"
-        assert sum(info["counts"].values()) == len(df)
+        assert sum(info["counts"].values()) == df["path"].nunique()
         if task != "pretrain_pool":
             assert info["num_classes"] == df["label"].nunique()
+    assert description["tasks"]["sed"]["events"] == len(_manifest(tiny, "sed"))
     assert description["tasks"]["instrument"]["num_classes"] == 11
     assert description["tasks"]["language"]["num_classes"] >= 5
     readme = (tiny / "README.md").read_text()
@@ -49,9 +50,10 @@ def test_benchmark_json_describes_every_manifest(tiny):
 
 
 def test_manifests_point_to_16k_mono_pcm16_files(tiny):
-    for task in LABELLED + ["pretrain_pool"]:
+    for task in LABELLED + ["sed", "pretrain_pool"]:
         df = _manifest(tiny, task)
-        assert list(df.columns[:3]) == ["path", "label", "split"], task
+        expected = ["path", "split", "onset"] if task == "sed" else ["path", "label", "split"]
+        assert list(df.columns[:3]) == expected, task
         assert len(df) > 0, task
         for rel in df["path"]:
             path = tiny / rel
@@ -90,7 +92,7 @@ def _sha1(path):
 def test_pretrain_pool_is_disjoint_from_every_test_set(tiny):
     pool = pd.read_csv(tiny / "provenance" / "pretrain_pool.csv")
     pool_sources = set(pool["source"]) | set(pool["source_sha1"])
-    for task in LABELLED:
+    for task in LABELLED + ["sed"]:
         prov = pd.read_csv(tiny / "provenance" / f"{task}.csv")
         used = set(prov["source"])
         if "source_sha1" in prov:
@@ -105,8 +107,8 @@ def test_pretrain_pool_is_disjoint_from_every_test_set(tiny):
 
 
 def test_clips_are_neither_silent_nor_clipped(tiny):
-    for task in LABELLED + ["pretrain_pool"]:
-        for rel in _manifest(tiny, task)["path"]:
+    for task in LABELLED + ["sed", "pretrain_pool"]:
+        for rel in _manifest(tiny, task)["path"].unique():
             x, _ = sf.read(str(tiny / rel), dtype="float32")
             rms = float(np.sqrt(np.mean(x.astype(np.float64) ** 2)))
             assert rms > 1e-3, f"silent clip {rel} (rms={rms})"
@@ -135,3 +137,24 @@ def test_rendered_notes_sound_at_the_labelled_pitch(tiny):
         x, sr = sf.read(str(tiny / rel), dtype="float32")
         f0, _, _ = librosa.pyin(x[1600:12800], fmin=60, fmax=2100, sr=sr, frame_length=2048)
         assert abs(librosa.hz_to_midi(np.nanmedian(f0)) - midi) < 0.5, rel
+
+
+def test_sed_scenes_place_events_at_their_labels_and_split_sources(tiny):
+    from keras_audio_ssl.data.downstream import events_csv
+
+    events = pd.read_csv(tiny / "provenance" / "sed.csv")
+    task = events_csv(str(tiny / "sed.csv"))
+    assert set(task.classes) == set(events["label"]) and len(task.events) == len(events)
+    assert set(task.clips["split"]) == {"train", "test"}
+    train, test = events[events.split == "train"], events[events.split == "test"]
+    # No event recording (by group or content) and no background file in both splits.
+    assert not set(train["group"]) & set(test["group"])
+    assert not set(train["source_sha1"]) & set(test["source_sha1"])
+    assert not set(train["noise"]) & set(test["noise"])
+    assert set(events["ebr_db"]) == {-6.0, 0.0, 6.0}
+    for path, scene_events in events.groupby("path"):
+        audio, sr = sf.read(str(tiny / path), dtype="float32")
+        assert 10.0 <= len(audio) / sr <= 30.0
+        ordered = scene_events.sort_values("onset")
+        assert (ordered["onset"] >= 0).all() and (ordered["offset"] <= len(audio) / sr).all()
+        assert (ordered["onset"].to_numpy()[1:] >= ordered["offset"].to_numpy()[:-1]).all()  # one at a time

@@ -165,3 +165,29 @@ def test_rebuild_resumes_and_is_deterministic(tmp_path):
     build_offline_benchmark(str(tmp_path / "b"), size="tiny", tasks=["language"], workers=1, verbose=False)
     assert (tmp_path / "b" / "language.csv").read_text() == manifest
     assert (tmp_path / "b" / clip.relative_to(tmp_path / "a")).read_bytes() == clip.read_bytes()
+
+
+@pytest.mark.parametrize("ebr_db", [-6.0, 0.0, 6.0])
+def test_sed_scene_events_sit_at_the_requested_ebr(tmp_path, monkeypatch, ebr_db):
+    from keras_audio_ssl.offline_benchmark import sed_scenes
+    import soundfile as sf
+
+    rng = np.random.default_rng(0)
+    sr = clip_io.SAMPLE_RATE
+    sf.write(str(tmp_path / "noise.wav"), 0.1 * rng.standard_normal(40 * sr).astype(np.float32), sr)
+    sf.write(str(tmp_path / "tone.wav"), 0.5 * np.sin(2 * np.pi * 700 * np.arange(sr) / sr).astype(np.float32), sr)
+    monkeypatch.setattr(sed_scenes, "background_files", lambda: {"train": [str(tmp_path / "noise.wav")], "test": []})
+    index = sed_scenes.EBR_DB.index(ebr_db)
+    rows = sed_scenes.run_job(str(tmp_path), "train", index, "tiny", 0, {"tone": [(str(tmp_path / "tone.wav"), "g")]})
+    assert rows and {r["ebr_db"] for r in rows} == {ebr_db} and {r["label"] for r in rows} == {"tone"}
+    scene, _ = sf.read(str(tmp_path / rows[0]["path"]), dtype="float32")
+    assert len(scene) == 10 * sr
+    background = np.ones(len(scene), bool)
+    for row in rows:
+        background[int(row["onset"] * sr) : int(row["offset"] * sr)] = False
+    level = lambda x: np.sqrt(np.mean(np.square(x, dtype=np.float64)))  # noqa: E731
+    # Inside an event: event and background powers add; the tone is exactly ebr_db above the background.
+    for row in rows:
+        inside = scene[int(row["onset"] * sr) + 160 : int(row["offset"] * sr) - 160]
+        expected = 10 * np.log10(1 + 10 ** (ebr_db / 10))
+        assert 20 * np.log10(level(inside) / level(scene[background])) == pytest.approx(expected, abs=0.5)
