@@ -68,3 +68,27 @@ def test_evaluate_pitch_on_rendered_notes(tmp_path):
     assert result["task"] == "pitch_88" and result["n_classes"] == N_PITCHES
     assert result["outside_piano_range"] == 6 and result["n_test"] == 12
     assert result["score"] >= 0.9 and result["chroma_accuracy"] >= result["score"]
+
+
+def test_nsynth_root_is_read_as_a_pitch_task(tmp_path):
+    import json
+
+    from keras_audio_ssl.evaluation.tasks import load_pitch_tasks
+
+    t = np.arange(8000) / 16000
+    for split, notes in (("train", [40, 40, 60, 60, 9]), ("valid", [40]), ("test", [40, 60])):
+        examples = {}
+        for i, pitch in enumerate(notes):
+            name = f"keyboard_acoustic_{i:03d}-{pitch:03d}-100"
+            os.makedirs(tmp_path / f"nsynth-{split}" / "audio", exist_ok=True)
+            wave = (0.3 * np.sin(2 * np.pi * 440.0 * 2 ** ((pitch - 69) / 12) * t)).astype(np.float32)
+            write_wav(str(tmp_path / f"nsynth-{split}" / "audio" / f"{name}.wav"), wave)
+            examples[name] = {"pitch": pitch, "instrument_family_str": "keyboard"}
+        (tmp_path / f"nsynth-{split}" / "examples.json").write_text(json.dumps(examples))
+    (task,) = load_pitch_tasks(str(tmp_path))
+    assert task.name == "nsynth_pitch"
+    model = build_embedding_model(BandEnergyFrames(), mean=0.0, std=1.0)
+    result = evaluate_pitch(model, task, **FAST)
+    assert (result["task"], result["n_train"], result["n_test"], result["outside_piano_range"]) == (
+        "nsynth_pitch_88", 4, 2, 1)
+    assert result["score"] == 1.0
