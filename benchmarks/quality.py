@@ -12,7 +12,11 @@
    new epoch is started once `--minutes` would be exceeded.
 3. Probes every task with the BYOL-A linear protocol (downstream-train normalisation,
    standardised embeddings, one linear layer, early stopping, `--probe-runs` seeds) for
-   the pretrained encoder and for the same architecture randomly initialised.
+   the pretrained encoder and for the same architecture randomly initialised; then the
+   frame-level tasks with the multiple-sampling-strategies protocol (a dropout 0.1 +
+   Dense layer, 250 epochs, Adam 1e-4, batch 1024): `sed` (frame embeddings, onset
+   F-measure) and `pitch_88` (88-way MIDI pitch, CREPE's pitch accuracy). Those rows
+   come after the average, which stays over the linear-protocol tasks.
 4. Prints one table (per task and average; mean ± std over probe seeds) with the
    budget, and writes `quality.csv` (one row per task x encoder) and `quality.md`.
 
@@ -76,9 +80,7 @@ def _ensure_benchmark(benchmark, build_size, seed):
     build_offline_benchmark(benchmark, size=build_size, workers=os.cpu_count() or 1, seed=seed)
 
 
-def _summary_table(long, methods):
-    """Wide table: task, metric, each method, random, each method's margin over random (+ an average row)."""
-    encoders = [*methods, "random"]
+def _task_rows(long, encoders):
     rows = []
     for task, group in long.groupby("task", sort=False):
         by = {r["encoder"]: r for _, r in group.iterrows()}
@@ -86,14 +88,25 @@ def _summary_table(long, methods):
         for encoder in encoders:
             row[encoder], row[f"{encoder} std"] = by[encoder]["score"], by[encoder]["score_std"]
         rows.append(row)
+    return rows
+
+
+def _summary_table(long, methods):
+    """Wide table: task, metric, each method, random, each method's margin over random
+    (+ an average row over the linear-protocol tasks, then the frame-level rows)."""
+    encoders = [*methods, "random"]
+    linear = long[long["protocol"] == "linear"] if "protocol" in long else long
+    rows = _task_rows(linear, encoders)
     # The average's spread: per probe seed, average over tasks; then std over seeds.
     average = {"task": "average", "metric": "mean"}
     for encoder in encoders:
-        runs = long[long["encoder"] == encoder]["scores"].map(lambda s: [float(v) for v in str(s).split(";")])
+        runs = linear[linear["encoder"] == encoder]["scores"].map(lambda s: [float(v) for v in str(s).split(";")])
         per_seed = np.mean(np.stack(runs.tolist()), axis=0)
         average[encoder] = float(per_seed.mean())
         average[f"{encoder} std"] = float(per_seed.std())
     rows.append(average)
+    if len(linear) < len(long):
+        rows += _task_rows(long.drop(linear.index), encoders)
     table = pd.DataFrame(rows)
     for method in methods:
         table[_margin(method, methods)] = table[method] - table["random"]
@@ -132,7 +145,7 @@ METHODS = {
 
 def run(benchmark=None, *, output="results/quality", methods=("byol-a",), build_size="small", epochs=100,
         minutes=25.0, feature_d=512, batch_size=64, pool_clips=None, probe_runs=5, probe_epochs=200,
-        max_seconds=None, seed=0, verbose=2):
+        max_seconds=None, seed=0, verbose=2, frame_tasks=True):
     import importlib
 
     import keras
@@ -141,6 +154,10 @@ def run(benchmark=None, *, output="results/quality", methods=("byol-a",), build_
     from keras_audio_ssl.encoders import AudioNTT2020
     from keras_audio_ssl.encoders import build_embedding_model
     from keras_audio_ssl.encoders import load_embedding_model
+    from keras_audio_ssl.evaluation import evaluate_pitch
+    from keras_audio_ssl.evaluation import evaluate_sed
+    from keras_audio_ssl.evaluation import load_pitch_tasks
+    from keras_audio_ssl.evaluation import load_sound_event_tasks
     from keras_audio_ssl.evaluation import load_tasks
     from keras_audio_ssl.evaluation import results_frame
     from keras_audio_ssl.evaluation import run_task
@@ -188,11 +205,29 @@ def run(benchmark=None, *, output="results/quality", methods=("byol-a",), build_
             rows.append(result)
             print(f"[quality] {task.name:14s} {name:7s} {result['metric']} {result['score']:.4f} "
                   f"± {result['score_std']:.4f} ({time.time() - started_probe:.0f} s)", flush=True)
+    if frame_tasks:
+        with open(os.path.join(benchmark, "benchmark.json")) as f:
+            present = json.load(f)["tasks"]
+        frame_level = []
+        if "sed" in present:
+            frame_level += [(task, evaluate_sed) for task in load_sound_event_tasks(benchmark)]
+        if "pitch" in present:
+            frame_level += [(task, evaluate_pitch) for task in load_pitch_tasks(benchmark)]
+        for task, evaluate in frame_level:
+            for name, model in models.items():
+                started_probe = time.time()
+                result = evaluate(model, task, runs=probe_runs, seed=seed)
+                result["encoder"] = name
+                rows.append(result)
+                print(f"[quality] {result['task']:14s} {name:7s} {result['metric']} {result['score']:.4f} "
+                      f"± {result['score_std']:.4f} ({time.time() - started_probe:.0f} s)", flush=True)
     long = results_frame(rows)
     table = _summary_table(long, list(methods))
     budget_line = (f"Budget: AudioNTT2020 d={feature_d}, {len(pool)} pool clips, at most {epochs} epochs and "
                    f"{minutes} min each, batch {batch}: {'; '.join(budgets)}; random = the same architecture "
-                   f"untrained; linear probe x {probe_runs} seeds (mean ± std), downstream-train normalisation.")
+                   f"untrained; linear probe x {probe_runs} seeds (mean ± std), downstream-train normalisation"
+                   + ("; after the average, frame-level tasks with the multi-strategy paper's probe "
+                      "(dropout 0.1 + Dense, 250 epochs, Adam 1e-4, batch 1024)." if frame_tasks else "."))
     os.makedirs(output, exist_ok=True)
     long.to_csv(os.path.join(output, "quality.csv"), index=False)
     table.to_csv(os.path.join(output, "quality_summary.csv"), index=False)
@@ -219,6 +254,8 @@ def main(argv=None):
     parser.add_argument("--probe-epochs", type=int, default=200)
     parser.add_argument("--max-seconds", type=float, default=None, help="centre-crop longer clips when embedding")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-frame-tasks", action="store_true",
+                        help="skip the SED and 88-way pitch rows (multi-strategy protocol)")
     parser.add_argument("--quick", action="store_true", help="CI size: tiny benchmark, 1 epoch, d=32, 2 probe seeds")
     args = parser.parse_args(argv)
     settings = dict(build_size=args.build_size, epochs=args.epochs, minutes=args.minutes, feature_d=args.feature_d,
@@ -226,7 +263,8 @@ def main(argv=None):
                     probe_epochs=args.probe_epochs, max_seconds=args.max_seconds)
     if args.quick:
         settings.update(QUICK)
-    run(args.benchmark, output=args.output, methods=args.methods, seed=args.seed, verbose=0 if args.quick else 2, **settings)
+    run(args.benchmark, output=args.output, methods=args.methods, seed=args.seed, verbose=0 if args.quick else 2,
+        frame_tasks=not args.no_frame_tasks, **settings)
     return 0
 
 

@@ -14,6 +14,7 @@ only the weights are re-drawn.
 
 import keras
 import numpy as np
+import scipy.special
 import tensorflow as tf
 
 PAPER_EPOCHS = 250
@@ -101,7 +102,4 @@ class LinearClassifier:
     def predict(self, x, batch_size=8192):
         """Probabilities `[N, C]` (sigmoid or softmax)."""
         logits = self.predict_logits(x, batch_size)
-        if self.multi_label:
-            return 1.0 / (1.0 + np.exp(-logits))
-        e = np.exp(logits - logits.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
+        return scipy.special.expit(logits) if self.multi_label else scipy.special.softmax(logits, axis=1)
