@@ -1,0 +1,10 @@
+"""Tiny settings of every registered encoder, for tests that run each one through a method or an export."""
+
+# name -> constructor kwargs (small widths; the n_mels each architecture allows).
+TINY_ENCODERS = {
+    "audio_ntt2020": dict(feature_d=16, n_mels=16),
+    "audio_ntt2022": dict(feature_d=272, n_mels=16, mlp_hidden_d=16),
+    "resnet18": dict(feature_d=16, n_mels=16),
+    "vgg_like": dict(feature_d=8, n_mels=16),
+    "crnn": dict(feature_d=8, n_mels=40, filters=8),
+}

@@ -1,0 +1,71 @@
+"""Every method trains with every registered encoder: one step each on tiny inputs.
+
+The default suite runs each encoder under the multi-strategy method (the most demanding
+one: it trains the encoder's frames too) and each method with ResNet18 (time downsampled
+by strided convolutions, not by pooling); `-m large` runs the whole matrix.
+"""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_audio_ssl import encoders
+from keras_audio_ssl import methods
+from tests.encoders.tiny_encoders import TINY_ENCODERS
+
+SAMPLES = 8000  # 0.5 s: 51 log-mel frames, room for SimCLR's 21-frame patches
+METHODS = {
+    "byola": lambda encoder, n_mels: methods.BYOLA(encoder, n_mels=n_mels, projection_dim=8, hidden_dim=16,
+                                                    memory_size=8, **_COMMON),
+    "cola": lambda encoder, n_mels: methods.COLA(encoder, n_mels=n_mels, projection_dim=8, **_COMMON),
+    "simclr": lambda encoder, n_mels: methods.SimCLRAudio(encoder, n_mels=n_mels, patch_frames=21, projection_dim=8,
+                                                           **_COMMON),
+    "multi_strategy": lambda encoder, n_mels: methods.MultiStrategy(encoder, n_mels=n_mels, projection_dim=8,
+                                                                     **_COMMON),
+}
+_COMMON = dict(pre_norm_mean=-6.0, pre_norm_std=4.0, seed=3)
+# COLA and the multi-strategy method take two segments of a clip: [B, 2, N].
+_PAIRED = {"cola", "multi_strategy"}
+
+
+def _data(method):
+    rng = np.random.default_rng(0)
+    t = np.arange(SAMPLES) / 16000.0
+    shape = (8, 2, 1) if method in _PAIRED else (8, 1)  # one step
+    waves = 0.3 * np.sin(2 * np.pi * rng.uniform(200, 3000, shape) * t)
+    waves = (waves + 0.05 * rng.standard_normal(waves.shape[:-1] + (SAMPLES,))).astype("float32")
+    return tf.data.Dataset.from_tensor_slices(waves).batch(8, drop_remainder=True)
+
+
+def _check_trains(method, encoder_name):
+    keras.utils.set_random_seed(0)
+    kwargs = TINY_ENCODERS[encoder_name]
+    encoder = encoders.get(encoder_name, **kwargs)
+    model = METHODS[method](encoder, kwargs["n_mels"])
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    data = _data(method)
+    before = [np.array(w) for w in encoder.get_weights()]
+    losses = model.fit(data, epochs=1, verbose=0).history["loss"]
+    assert np.all(np.isfinite(losses)), (method, encoder_name, losses)
+    moved = sum(not np.allclose(a, b) for a, b in zip(before, encoder.get_weights()))
+    assert moved > len(before) // 2, f"{method} x {encoder_name}: only {moved} of {len(before)} weights moved"
+
+
+def test_every_registered_encoder_has_tiny_settings():
+    assert sorted(TINY_ENCODERS) == encoders.names()
+
+
+DEFAULT = sorted({("multi_strategy", e) for e in TINY_ENCODERS} | {(m, "resnet18") for m in METHODS})
+
+
+@pytest.mark.parametrize("method, encoder_name", DEFAULT)
+def test_method_trains_with_encoder(method, encoder_name):
+    _check_trains(method, encoder_name)
+
+
+@pytest.mark.large
+@pytest.mark.parametrize("method, encoder_name",
+                         [(m, e) for m in METHODS for e in TINY_ENCODERS if (m, e) not in DEFAULT])
+def test_method_trains_with_encoder_full_matrix(method, encoder_name):
+    _check_trains(method, encoder_name)
