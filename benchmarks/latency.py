@@ -1,9 +1,10 @@
 """Single-clip embedding latency and file size: Keras vs TFLite fp32 / fp16 / int8.
 
-    python benchmarks/latency.py [--feature-d 512 2048] [--seconds 1.0] [--runs 200] [--quick]
+    python benchmarks/latency.py [--encoder audio_ntt2020] [--feature-d 512 2048] [--seconds 1.0]
+        [--variants fp32,float16,int8] [--runs 200] [--quick]
 
-Builds an AudioNTT2020 embedding model (untrained weights: latency does not
-depend on their values), exports each TFLite variant, and times one clip per
+Builds an embedding model on a registered encoder (AudioNTT2020 by default; untrained
+weights: latency does not depend on their values), exports each TFLite variant, and times one clip per
 call (median over --runs after warm-up) with 1 interpreter thread and with all
 threads. Target (issue 5): fp32 1-s embedding at d=512 in <= 2 ms on this CPU.
 `--quick` validates the script with few runs; its numbers are not measurements.
@@ -49,18 +50,27 @@ def tflite_runner(path, clip, threads):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--feature-d", type=int, nargs="+", default=[512])
+    parser.add_argument("--encoder", default="audio_ntt2020", help="a registered encoder (encoders.names())")
+    parser.add_argument("--feature-d", type=int, nargs="+", default=[512],
+                        help="encoder width(s), where the encoder takes one")
+    parser.add_argument("--variants", default="fp32,float16,int8", help="comma-separated TFLite variants to time")
     parser.add_argument("--seconds", type=float, default=1.0)
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--quick", action="store_true", help="few runs, few calibration clips: checks the script only")
     args = parser.parse_args(argv)
     runs, warmup, calibration = (args.runs, 20, 100) if not args.quick else (5, 2, 8)
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    known = {"fp32": "none", "float16": "float16", "int8": "int8"}
+    unknown = [v for v in variants if v not in known]
+    if unknown:
+        parser.error(f"unknown --variants {unknown}; choose from {sorted(known)}")
 
     import keras
     import tensorflow as tf
 
-    from keras_audio_ssl.encoders import AudioNTT2020
+    from keras_audio_ssl import encoders
     from keras_audio_ssl.encoders import build_embedding_model
+    from keras_audio_ssl.recipes.run import build_encoder
     from keras_audio_ssl.export import export_tflite
     from keras_audio_ssl.export.calibration import speech_like_waveforms
 
@@ -69,14 +79,19 @@ def main(argv=None):
     clip = speech_like_waveforms(1, args.seconds, seed=3)[:1]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
+        try:
+            encoders.get_class(args.encoder)
+        except ValueError as error:
+            parser.error(str(error))
         for d in args.feature_d:
-            model = build_embedding_model(AudioNTT2020(feature_d=d), mean=-6.0, std=4.0)
+            model = build_embedding_model(build_encoder(args.encoder, d), mean=-6.0, std=4.0)
+            d = int(model.output_shape[-1])
             keras_path = os.path.join(tmp, f"d{d}.keras")
             model.save(keras_path)
             fixed = tf.function(lambda x: model(x, training=False), input_signature=[tf.TensorSpec([1, num_samples], tf.float32)])
             tensor = tf.constant(clip)
             rows.append((d, "keras (tf.function)", os.path.getsize(keras_path), median_ms(lambda: fixed(tensor), runs, warmup), None))
-            for quantize in ("none", "float16", "int8"):
+            for quantize in (known[v] for v in variants):
                 path = export_tflite(model, os.path.join(tmp, f"d{d}_{quantize}.tflite"), quantize=quantize,
                                      clip_seconds=args.seconds, max_calibration_clips=calibration)
                 one = median_ms(tflite_runner(path, clip, 1), runs, warmup)
@@ -85,7 +100,7 @@ def main(argv=None):
             keras.backend.clear_session()
 
     label = "QUICK (script check, not a measurement)" if args.quick else f"median of {runs} runs"
-    print(f"\nSingle {args.seconds:g}-s clip latency, {label}; all threads = {all_threads}")
+    print(f"\n{args.encoder}: single {args.seconds:g}-s clip latency, {label}; all threads = {all_threads}")
     print(f"{'d':>5} {'variant':<20} {'size MB':>8} {'1 thread ms':>12} {'all threads ms':>15}")
     for d, name, size, one, many in rows:
         many_text = f"{many:15.2f}" if many is not None else f"{'(tf default)':>15}"

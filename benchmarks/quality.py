@@ -2,7 +2,8 @@
 
     python benchmarks/quality.py --benchmark DIR [--methods byol-a cola "cola'" "cola'+"]
         [--build-size small] [--epochs 100 --minutes 25]
-        [--feature-d 512] [--batch-size 64] [--pool-clips N] [--probe-runs 5] [--output results/quality]
+        [--encoder audio_ntt2020] [--feature-d 512] [--batch-size 64] [--pool-clips N] [--probe-runs 5]
+        [--no-frame-tasks] [--output results/quality]
     python benchmarks/quality.py --quick          # CI-sized: tiny benchmark slice, minutes
 
 1. Uses the offline benchmark in `--benchmark` (built by tools/make_offline_benchmark.py;
@@ -145,13 +146,12 @@ METHODS = {
 
 def run(benchmark=None, *, output="results/quality", methods=("byol-a",), build_size="small", epochs=100,
         minutes=25.0, feature_d=512, batch_size=64, pool_clips=None, probe_runs=5, probe_epochs=200,
-        max_seconds=None, seed=0, verbose=2, frame_tasks=True):
+        max_seconds=None, seed=0, verbose=2, frame_tasks=True, encoder="audio_ntt2020"):
     import importlib
 
     import keras
     import tensorflow as tf
 
-    from keras_audio_ssl.encoders import AudioNTT2020
     from keras_audio_ssl.encoders import build_embedding_model
     from keras_audio_ssl.encoders import load_embedding_model
     from keras_audio_ssl.evaluation import evaluate_pitch
@@ -162,6 +162,7 @@ def run(benchmark=None, *, output="results/quality", methods=("byol-a",), build_
     from keras_audio_ssl.evaluation import results_frame
     from keras_audio_ssl.evaluation import run_task
     from keras_audio_ssl.evaluation import to_markdown
+    from keras_audio_ssl.recipes.run import build_encoder
 
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
@@ -179,12 +180,13 @@ def run(benchmark=None, *, output="results/quality", methods=("byol-a",), build_
         recipe, extra = METHODS[method]
         fit = importlib.import_module(f"keras_audio_ssl.recipes.{recipe}").fit
         run_dir = os.path.join(output, f"{method.replace(chr(39), '_prime')}_run")
-        print(f"[quality] pretraining {method} d={feature_d} on {len(pool)} pool clips: <= {epochs} epochs, "
+        print(f"[quality] pretraining {method} ({encoder}, d={feature_d}) on {len(pool)} pool clips: <= {epochs} epochs, "
               f"<= {minutes} min, batch {batch}", flush=True)
         budget = _TimeBudget(minutes)
         started = time.time()
         _, history = fit(pool, output_dir=run_dir, feature_d=feature_d, epochs=epochs, batch_size=batch, seed=seed,
-                         callbacks=[budget], verbose=verbose, norm_stats_samples=min(10000, len(pool)), **extra)
+                         callbacks=[budget], verbose=verbose, norm_stats_samples=min(10000, len(pool)), encoder=encoder,
+                         **extra)
         budgets.append(f"{method} {len(history.history.get('loss', []))} epochs in "
                        f"{(time.time() - started) / 60:.1f} min")
         models[method] = load_embedding_model(run_dir)
@@ -193,7 +195,7 @@ def run(benchmark=None, *, output="results/quality", methods=("byol-a",), build_
     with open(os.path.join(stats_dir, "normalization.json")) as f:
         stats = json.load(f)
     keras.utils.set_random_seed(seed + 1)
-    models["random"] = build_embedding_model(AudioNTT2020(feature_d=feature_d), mean=stats["mean"], std=stats["std"])
+    models["random"] = build_embedding_model(build_encoder(encoder, feature_d), mean=stats["mean"], std=stats["std"])
 
     rows = []
     for task in tasks:
@@ -223,7 +225,7 @@ def run(benchmark=None, *, output="results/quality", methods=("byol-a",), build_
                       f"± {result['score_std']:.4f} ({time.time() - started_probe:.0f} s)", flush=True)
     long = results_frame(rows)
     table = _summary_table(long, list(methods))
-    budget_line = (f"Budget: AudioNTT2020 d={feature_d}, {len(pool)} pool clips, at most {epochs} epochs and "
+    budget_line = (f"Budget: {encoder} d={feature_d}, {len(pool)} pool clips, at most {epochs} epochs and "
                    f"{minutes} min each, batch {batch}: {'; '.join(budgets)}; random = the same architecture "
                    f"untrained; linear probe x {probe_runs} seeds (mean ± std), downstream-train normalisation"
                    + ("; after the average, frame-level tasks with the multi-strategy paper's probe "
@@ -247,6 +249,7 @@ def main(argv=None):
     parser.add_argument("--output", default="results/quality")
     parser.add_argument("--epochs", type=int, default=100, help="maximum pretraining epochs")
     parser.add_argument("--minutes", type=float, default=25.0, help="pretraining time budget")
+    parser.add_argument("--encoder", default="audio_ntt2020", help="registered encoder of every method and of random")
     parser.add_argument("--feature-d", type=int, default=512)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--pool-clips", type=int, default=None, help="use at most this many pool clips")
@@ -264,7 +267,7 @@ def main(argv=None):
     if args.quick:
         settings.update(QUICK)
     run(args.benchmark, output=args.output, methods=args.methods, seed=args.seed, verbose=0 if args.quick else 2,
-        frame_tasks=not args.no_frame_tasks, **settings)
+        frame_tasks=not args.no_frame_tasks, encoder=args.encoder, **settings)
     return 0
 
 
