@@ -6,6 +6,7 @@ from keras_audio_ssl.encoders.audio_ntt import MeanMaxTimePooling
 from keras_audio_ssl.encoders.blocks import FrequencyPooling
 from keras_audio_ssl.encoders.crnn import CRNN
 from keras_audio_ssl.encoders.crnn import LastFramePooling
+from keras_audio_ssl.encoders.efficientnet import EfficientNetB0Encoder
 from keras_audio_ssl.encoders.embedding_model import build_embedding_model
 from keras_audio_ssl.encoders.embedding_model import load_embedding_model
 from keras_audio_ssl.encoders.registry import get

@@ -8,6 +8,7 @@ _ENCODERS = {
     "audio_ntt2020": ("keras_audio_ssl.encoders.audio_ntt", "AudioNTT2020"),
     "audio_ntt2022": ("keras_audio_ssl.encoders.audio_ntt", "AudioNTT2022"),
     "crnn": ("keras_audio_ssl.encoders.crnn", "CRNN"),
+    "efficientnet_b0": ("keras_audio_ssl.encoders.efficientnet", "EfficientNetB0Encoder"),
     "resnet18": ("keras_audio_ssl.encoders.resnet", "ResNet18"),
     "vgg_like": ("keras_audio_ssl.encoders.vgg_like", "VGGLike"),
 }
