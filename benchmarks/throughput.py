@@ -21,7 +21,7 @@ process with the same thread settings. The GEMM figure is the best of several
 runs while the step rates are means over steps, so the fraction errs low.
 
 `--encoder` measures another registered encoder (`keras_audio_ssl.encoders.names()`,
-e.g. resnet18, vgg_like, crnn) in the same BYOL-A setup, at its default width unless
+e.g. resnet18, vgg_like, crnn, efficientnet_b0) in the same BYOL-A setup, at its default width unless
 `--feature-d` is given; the cost model and the % of peak exist for AudioNTT2020 only.
 
 Targets (2-core CPU): (c) >= 60 % of peak at d=512 and >= 55 % at d=2048; (d) end to end
@@ -186,13 +186,17 @@ def cost_model(encoder):
 
 
 def default_feature_ds(encoder):
-    """The widths with a cost model (AudioNTT2020's 512 and 2048), else the encoder's own default `feature_d`."""
+    """The widths with a cost model (AudioNTT2020's 512 and 2048), else the encoder's own default `feature_d`.
+
+    None for an encoder whose width follows from its architecture (no `feature_d`, e.g. slowfast_nfnet_f0).
+    """
     import inspect
 
     from keras_audio_ssl import encoders
 
     parameters = inspect.signature(encoders.get_class(encoder).__init__).parameters
-    return tuple(cost_model(encoder)) or (parameters["feature_d"].default,)
+    own = parameters["feature_d"].default if "feature_d" in parameters else None
+    return tuple(cost_model(encoder)) or (own,)
 
 
 def run(*, quick=False, jit_modes=(False,), feature_ds=None, batch_sizes=(64, 256), threads=None,
@@ -312,7 +316,8 @@ def main(argv=None):
     parser.add_argument("--jit-compile", choices=("on", "off", "both"), default="both")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test (< 60 s)")
     parser.add_argument("--encoder", default=DEFAULT_ENCODER,
-                        help=f"a registered encoder name, e.g. resnet18, vgg_like, crnn (default {DEFAULT_ENCODER})")
+                        help="a registered encoder name, e.g. resnet18, vgg_like, crnn, efficientnet_b0 "
+                        f"(default {DEFAULT_ENCODER})")
     parser.add_argument("--feature-d", type=int, nargs="+", default=None,
                         help="widths to measure (default: 512 and 2048 for audio_ntt2020, where the cost model "
                         "exists; another encoder's own default)")
@@ -328,6 +333,9 @@ def main(argv=None):
     if unknown:
         parser.error(f"--feature-d for {args.encoder}: choose from {sorted(widths)} (its cost model). "
                      f"Received: feature_d={unknown}")
+    if args.feature_d and default_feature_ds(args.encoder) == (None,):
+        parser.error(f"{args.encoder}'s width follows from its architecture; drop --feature-d. "
+                     f"Received: feature_d={args.feature_d}")
     jit_modes = {"on": (True,), "off": (False,), "both": (False, True)}[args.jit_compile]
     run(quick=args.quick, jit_modes=jit_modes, feature_ds=tuple(args.feature_d) if args.feature_d else None,
         batch_sizes=tuple(args.batch_size), threads=args.threads, encoder=args.encoder)

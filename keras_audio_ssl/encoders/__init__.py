@@ -13,5 +13,6 @@ from keras_audio_ssl.encoders.registry import get
 from keras_audio_ssl.encoders.registry import get_class
 from keras_audio_ssl.encoders.registry import names
 from keras_audio_ssl.encoders.resnet import ResNet18
+from keras_audio_ssl.encoders.slowfast_nfnet import SlowFastNFNetF0
 from keras_audio_ssl.encoders.vgg_like import VGGLike
 from keras_audio_ssl.layers.fused_batch_norm import FusedBatchNormalization

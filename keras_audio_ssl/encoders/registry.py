@@ -10,6 +10,7 @@ _ENCODERS = {
     "crnn": ("keras_audio_ssl.encoders.crnn", "CRNN"),
     "efficientnet_b0": ("keras_audio_ssl.encoders.efficientnet", "EfficientNetB0Encoder"),
     "resnet18": ("keras_audio_ssl.encoders.resnet", "ResNet18"),
+    "slowfast_nfnet_f0": ("keras_audio_ssl.encoders.slowfast_nfnet", "SlowFastNFNetF0"),
     "vgg_like": ("keras_audio_ssl.encoders.vgg_like", "VGGLike"),
 }
 
