@@ -57,8 +57,8 @@ class MultiStrategy(SelfSupervisedMethod):
     (the paper's Table 2).
 
     Where the paper differs from this garden: its encoder is EfficientNet-B0
-    with frequency pooling and T' = 3 (from the encoders issue); until then
-    any registered encoder whose last layer pools frames (AudioNTT2020: T' =
+    with frequency pooling and T' = 3 (`encoders.EfficientNetB0Encoder`); any
+    registered encoder whose last layer pools frames works (AudioNTT2020: T' =
     T / 8). The factor is drawn per clip and step (the paper: per epoch).
 
     Args:

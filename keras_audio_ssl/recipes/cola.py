@@ -72,8 +72,9 @@ def fit(
     Defaults are the COLA paper's: Adam lr 1e-4, batch 1024, two random
     segments of each clip as the positive pair and the batch's other clips as
     negatives, head g = Dense 512 -> LayerNorm -> tanh, bilinear similarity.
-    The paper's encoder is EfficientNet-B0; until it is registered the default
-    is BYOL-A's AudioNTT2020 (which makes this COLA'), any registered encoder
+    The paper's encoder is EfficientNet-B0 (`encoder="efficientnet_b0"`); the
+    default stays BYOL-A's AudioNTT2020 (which makes this COLA') until its
+    quality row is measured at the garden's budget; any registered encoder
     can be named. Epochs are the garden's BYOL-A default (100); the paper
     states its budget in steps on AudioSet, not in epochs.
 

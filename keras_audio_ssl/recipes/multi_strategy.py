@@ -62,8 +62,9 @@ def fit(
     Paper defaults (Sec. 3): Adam 1e-4, batch 1024, 250 epochs, 64 mel bands
     and 96-frame (0.95 s) segments, two segments per clip, α = β = 1, m = 0,
     pitch shift in [0.8, 1.2], bilinear similarity, heads of 512 units. The
-    paper's encoder is EfficientNet-B0 with frequency pooling (T' = 3); until
-    it is registered BYOL-A's AudioNTT2020 at d = 512 (T' = 12).
+    paper's encoder is EfficientNet-B0 with frequency pooling (T' = 3),
+    `encoder="efficientnet_b0"`; the default stays BYOL-A's AudioNTT2020 at
+    d = 512 (T' = 12) until its quality row is measured at the garden's budget.
     `frame_weight=0` / `pitch_weight=0` give the paper's ablations.
 
     Args:
