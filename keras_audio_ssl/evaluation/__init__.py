@@ -1,4 +1,4 @@
-"""Evaluation protocols (linear probe, kNN, fine-tuning, SED and pitch probes), embeddings, metrics and result tables."""
+"""Evaluation protocols (linear / MLP probe, kNN, fine-tuning, SED and pitch probes), embeddings, metrics, result tables and task suites."""
 
 from keras_audio_ssl.evaluation.classification_metrics import accuracy
 from keras_audio_ssl.evaluation.classification_metrics import average_precision
@@ -16,6 +16,7 @@ from keras_audio_ssl.evaluation.knn import knn
 from keras_audio_ssl.evaluation.knn import knn_predict
 from keras_audio_ssl.evaluation.linear_probe import leave_one_fold_out
 from keras_audio_ssl.evaluation.linear_probe import linear_probe
+from keras_audio_ssl.evaluation.linear_probe import mlp_probe
 from keras_audio_ssl.evaluation.pitch_metrics import chroma_accuracy
 from keras_audio_ssl.evaluation.pitch_metrics import hz_to_cents
 from keras_audio_ssl.evaluation.pitch_metrics import midi_to_hz
@@ -28,6 +29,9 @@ from keras_audio_ssl.evaluation.results import write_results
 from keras_audio_ssl.evaluation.sed_probe import evaluate_sed
 from keras_audio_ssl.evaluation.sed_probe import sed_probe
 from keras_audio_ssl.evaluation.splits import stratified_split
+from keras_audio_ssl.evaluation.suites import HARES_TASKS
+from keras_audio_ssl.evaluation.suites import OFFLINE_TASKS
+from keras_audio_ssl.evaluation.suites import evaluate_suite
 from keras_audio_ssl.evaluation.tasks import evaluate_tasks
 from keras_audio_ssl.evaluation.tasks import load_pitch_tasks
 from keras_audio_ssl.evaluation.tasks import load_sound_event_tasks

@@ -9,6 +9,13 @@ benchmark's `sed` task, a DCASE 2016 task 2 folder or an events CSV).
 `--task pitch`: 88-way MIDI pitch, pitch and chroma accuracy (an offline benchmark's
 `pitch` task, an NSynth root or a manifest). The last two follow the multiple
 sampling strategies paper: 250 epochs, Adam 1e-4, batch 1024, dropout 0.1.
+
+`--suite hares --data-root DIR`: the 12 HARES tasks (`evaluation/suites.py`), each
+read from its folder under DIR; the missing ones are named with where to get them,
+and the table (`<output>/hares.csv`, `.md`) adds per-group and overall averages.
+`--suite offline --tasks BENCH_DIR`: the offline benchmark's six tasks the same way.
+Exit codes: 0 all present tasks evaluated, 1 some present task failed (its row says
+why), 2 bad input (no task present, a missing model or path).
 """
 
 import argparse
@@ -21,8 +28,16 @@ def build_parser():
         description="Linear-probe / kNN evaluation of a waveform -> embedding model on downstream tasks.",
     )
     parser.add_argument("--model", required=True, help="run directory (with embedding_model.keras) or a .keras file")
-    parser.add_argument("--tasks", required=True, nargs="+",
-                        help="benchmark folder(s) holding task manifests and/or manifest CSVs (path,label,split[,fold])")
+    parser.add_argument("--tasks", nargs="+",
+                        help="benchmark folder(s) holding task manifests and/or manifest CSVs (path,label,split[,fold]); "
+                             "with --suite offline: the benchmark folder")
+    parser.add_argument("--suite", choices=("hares", "offline"), default=None,
+                        help="a named task suite with per-group averages: hares (needs --data-root) or offline "
+                             "(the offline benchmark folder, as --tasks or --data-root)")
+    parser.add_argument("--data-root", default=None,
+                        help="--suite hares: the folder holding one folder per task (audioset/, esc50/, ...)")
+    parser.add_argument("--hidden-units", type=int, default=512,
+                        help="width of the MLP probe's hidden layer (the mlp protocol; HARES's AudioSet; default: 512)")
     parser.add_argument("--task", choices=("classification", "sed", "pitch"), default="classification",
                         help="clip classification (default), sound event detection, or 88-way MIDI pitch")
     parser.add_argument("--output", default="results", help="folder for results.csv / results.md (default: results)")
@@ -45,8 +60,48 @@ def build_parser():
                         help="log-mel statistics: of the downstream train set (BYOL-A protocol) or stored in the model")
     parser.add_argument("--batch-size", type=int, default=32, help="clips per embedding batch")
     parser.add_argument("--max-seconds", type=float, default=None, help="centre-crop clips longer than this")
-    parser.add_argument("--name", default="results", help="file stem of the outputs (default: results)")
+    parser.add_argument("--name", default=None, help="file stem of the outputs (default: results, or the suite name)")
     return parser
+
+
+def _classification_probe(args):
+    return dict(epochs=args.epochs or 200, patience=args.patience, learning_rate=args.learning_rate or 1e-3)
+
+
+def _sed_probe(args):
+    return dict(epochs=args.epochs or 250, learning_rate=args.learning_rate or 1e-4,
+                batch_size=args.probe_batch_size, dropout=args.dropout)
+
+
+def _suite_root(args):
+    if args.data_root:
+        return args.data_root
+    if args.tasks and len(args.tasks) == 1:
+        return args.tasks[0]
+    raise ValueError(f"--suite {args.suite} needs one data folder: --data-root DIR"
+                     + (" (or --tasks BENCH_DIR)" if args.suite == "offline" else "")
+                     + f". Received: data_root={args.data_root}, tasks={args.tasks}")
+
+
+def _check_suite_data(args):
+    from keras_audio_ssl.evaluation.suites import locate_tasks
+    from keras_audio_ssl.evaluation.suites import missing_message
+
+    root = _suite_root(args)
+    present, missing = locate_tasks(args.suite, root)
+    if not present:
+        raise ValueError(f"No {args.suite} task found. " + missing_message(args.suite, root, missing))
+
+
+def _run_suite(args, model):
+    from keras_audio_ssl.evaluation.suites import evaluate_suite
+
+    return evaluate_suite(
+        model, args.suite, _suite_root(args), runs=args.runs, seed=args.seed, normalize_with=args.normalize_with,
+        batch_size=args.batch_size, max_seconds=args.max_seconds,
+        probe_kwargs=dict(_classification_probe(args), hidden_units=args.hidden_units),
+        sed_kwargs=dict(_sed_probe(args), threshold=args.threshold, median_seconds=args.median_seconds),
+    )
 
 
 def _evaluate(args, model):
@@ -58,11 +113,9 @@ def _evaluate(args, model):
             model, task_lists.load_tasks(args.tasks), protocols=tuple(p.strip() for p in args.protocols.split(",")
                                                                       if p.strip()),
             runs=args.runs, seed=args.seed, normalize_with=args.normalize_with, batch_size=args.batch_size, k=args.k,
-            max_seconds=args.max_seconds, epochs=args.epochs or 200, patience=args.patience,
-            learning_rate=args.learning_rate or 1e-3,
+            max_seconds=args.max_seconds, hidden_units=args.hidden_units, **_classification_probe(args),
         )
-    probe = dict(epochs=args.epochs or 250, learning_rate=args.learning_rate or 1e-4,
-                 batch_size=args.probe_batch_size, dropout=args.dropout)
+    probe = _sed_probe(args)
     rows = []
     if args.task == "sed":
         from keras_audio_ssl.evaluation.sed_probe import evaluate_sed
@@ -86,18 +139,34 @@ def main(argv=None):
     from keras_audio_ssl.evaluation.results import to_markdown
     from keras_audio_ssl.evaluation.results import write_results
 
+    if not args.suite and not args.tasks:
+        print("error: give --tasks (benchmark folders / manifests) or --suite hares|offline", file=sys.stderr)
+        return 2
+    failed = []
     try:
+        if args.suite:
+            _check_suite_data(args)  # before the model loads
         model = load_embedding_model(args.model)
-        table = _evaluate(args, model)
+        if args.suite:
+            table, _, failed = _run_suite(args, model)
+        else:
+            table = _evaluate(args, model)
     except (ValueError, FileNotFoundError) as error:
         # The user's input (a path, a manifest, an argument) is wrong: one line, not a traceback.
         print(f"error: {error}", file=sys.stderr)
         return 2
-    csv_path, md_path = write_results(table, args.output, args.name, title=f"Evaluation of {args.model}")
+    name = args.name or args.suite or "results"
+    title = f"{args.suite.upper()} evaluation of {args.model}" if args.suite else f"Evaluation of {args.model}"
+    csv_path, md_path = write_results(table, args.output, name, title=title)
     shown = table.drop(columns=["scores"], errors="ignore")
+    if args.suite:
+        shown = shown[[c for c in ("group", "task", "protocol", "metric", "score", "score_std", "n_train", "n_test",
+                                   "n_classes", "status") if c in shown.columns]]
     print(to_markdown(shown))
     print(f"\nwrote {csv_path} and {md_path}")
-    return 0
+    for task, message in failed:
+        print(f"error: {task.name}: {message}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

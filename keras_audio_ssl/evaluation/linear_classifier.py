@@ -1,8 +1,9 @@
-"""One (dropout +) Dense layer on frozen embeddings, trained by a compiled step.
+"""The probe head on frozen embeddings: one (dropout +) Dense layer, trained by a compiled step.
 
 Shared by the probes: the BYOL-A linear probe (`linear_probe`: no dropout, early
-stopping) and the multiple-sampling-strategies paper's downstream classifier
-(Kuroyanagi & Komatsu, Sec. 4.1: "a fully connected layer using the pre-computed
+stopping), HARES's AudioSet MLP (`mlp_probe`: the same with one hidden ReLU layer,
+`hidden_units`; Wang et al., 2022) and the multiple-sampling-strategies paper's
+downstream classifier (Kuroyanagi & Komatsu, Sec. 4.1: "a fully connected layer using the pre-computed
 embedding vectors as input", 250 epochs, Adam 1e-4, batch 1024, dropout 0.1, no early
 stopping), used per frame with a sigmoid per class (`sed_probe`) and per clip with a
 softmax over 88 pitches (`pitch_probe`).
@@ -34,7 +35,7 @@ def check_probe_settings(epochs, batch_size, learning_rate, dropout):
 
 
 class LinearClassifier:
-    """[Dropout ->] Dense with Adam.
+    """[Dropout ->] Dense with Adam; with `hidden_units`, [Dropout ->] Dense + ReLU -> Dense (an MLP).
 
     Args:
         input_dim: embedding width.
@@ -43,19 +44,39 @@ class LinearClassifier:
             multi-hot), else softmax cross-entropy (targets `[N]` class indices).
         learning_rate: Adam's.
         dropout: on the input, while training (0: none).
+        hidden_units: None (the linear layer) or the width of one hidden ReLU
+            layer (HARES's AudioSet protocol).
     """
 
-    def __init__(self, input_dim, n_classes, *, multi_label, learning_rate, dropout=0.0):
+    def __init__(self, input_dim, n_classes, *, multi_label, learning_rate, dropout=0.0, hidden_units=None):
+        if hidden_units is not None and (int(hidden_units) != hidden_units or hidden_units < 1):
+            raise ValueError(f"`hidden_units` must be None or a positive integer. Received: hidden_units={hidden_units!r}")
         self.multi_label = bool(multi_label)
+        self.hidden_units = None if hidden_units is None else int(hidden_units)
         self.dropout = keras.layers.Dropout(dropout) if dropout > 0 else None
-        self.layer = keras.layers.Dense(n_classes)
-        self.layer.build((None, input_dim))
+        self.hidden = None
+        width = input_dim
+        if self.hidden_units is not None:
+            self.hidden = keras.layers.Dense(self.hidden_units, activation="relu")
+            self.hidden.build((None, input_dim))
+            width = self.hidden_units
+        self.layer = keras.layers.Dense(n_classes)  # the output layer
+        self.layer.build((None, width))
+        self.dense_layers = [layer for layer in (self.hidden, self.layer) if layer is not None]
+        self.trainable_variables = [v for layer in self.dense_layers for v in layer.trainable_variables]
         self.optimizer = keras.optimizers.Adam(learning_rate)
-        self.optimizer.build(self.layer.trainable_variables)
+        self.optimizer.build(self.trainable_variables)
         spec_x = tf.TensorSpec([None, input_dim], tf.float32)
         spec_y = tf.TensorSpec([None, n_classes] if multi_label else [None], tf.float32 if multi_label else tf.int64)
         self.train_step = tf.function(self._train_step, input_signature=[spec_x, spec_y])
-        self.logits = tf.function(lambda x: self.layer(x), input_signature=[spec_x])
+        self.logits = tf.function(self.forward, input_signature=[spec_x])
+
+    def forward(self, x, training=False):
+        if training and self.dropout is not None:
+            x = self.dropout(x, training=True)
+        if self.hidden is not None:
+            x = self.hidden(x)
+        return self.layer(x)
 
     def loss(self, y, logits):
         if self.multi_label:
@@ -64,13 +85,17 @@ class LinearClassifier:
 
     def _train_step(self, x, y):
         with tf.GradientTape() as tape:
-            loss = self.loss(y, self.layer(self.dropout(x, training=True) if self.dropout else x))
-        grads = tape.gradient(loss, self.layer.trainable_variables)
-        self.optimizer.apply(grads, self.layer.trainable_variables)
+            loss = self.loss(y, self.forward(x, training=True))
+        grads = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply(grads, self.trainable_variables)
         return loss
 
     def reset(self, seed, initial_bias=None):
-        """Fresh weights (Glorot; zero bias unless given), Adam state (and dropout seed) for run `seed`."""
+        """Fresh weights (Glorot; zero biases, the output's unless given), Adam state (and dropout seed) for run `seed`."""
+        if self.hidden is not None:
+            # Its own stream: the output layer draws exactly what the linear probe draws.
+            self.hidden.kernel.assign(keras.initializers.GlorotUniform(seed=seed + 100_003)(self.hidden.kernel.shape))
+            self.hidden.bias.assign(np.zeros(self.hidden.bias.shape, np.float32))
         kernel, bias = self.layer.kernel, self.layer.bias
         kernel.assign(keras.initializers.GlorotUniform(seed=seed)(kernel.shape))
         bias.assign(np.zeros(bias.shape, np.float32) if initial_bias is None
@@ -81,6 +106,11 @@ class LinearClassifier:
                 variable.assign(np.zeros(variable.shape, variable.dtype))
         if self.dropout is not None:
             tf.random.set_seed(seed)
+
+    @property
+    def weights(self):
+        """Every Dense layer's weights (what early stopping saves and restores)."""
+        return [w for layer in self.dense_layers for w in layer.weights]
 
     def fit(self, x, y, *, epochs=PAPER_EPOCHS, batch_size=PAPER_BATCH_SIZE, seed=0, initial_bias=None):
         """Trains from fresh weights for exactly `epochs`; returns the mean loss of the last epoch."""

@@ -7,7 +7,7 @@ import pandas as pd
 
 
 def _format_cell(value, float_format):
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, float):
         return float_format.format(value)

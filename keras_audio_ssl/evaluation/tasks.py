@@ -12,6 +12,7 @@ from keras_audio_ssl.data.downstream.sound_events import is_events_csv
 from keras_audio_ssl.evaluation.classification_metrics import accuracy
 from keras_audio_ssl.evaluation.embeddings import embed_clips
 from keras_audio_ssl.evaluation.knn import knn_predict
+from keras_audio_ssl.evaluation.linear_probe import MLP_HIDDEN_UNITS
 from keras_audio_ssl.evaluation.linear_probe import leave_one_fold_out
 from keras_audio_ssl.evaluation.linear_probe import linear_probe
 from keras_audio_ssl.evaluation.pitch_metrics import chroma_accuracy
@@ -19,7 +20,7 @@ from keras_audio_ssl.evaluation.pitch_metrics import midi_to_hz
 from keras_audio_ssl.evaluation.pitch_metrics import pitch_accuracy
 from keras_audio_ssl.evaluation.results import results_frame
 
-PROTOCOLS = ("linear", "knn")
+PROTOCOLS = ("linear", "mlp", "knn")
 
 
 def _has_label_column(csv_path):
@@ -163,12 +164,16 @@ def _pitch_metrics(task, y_true, y_pred):
 
 
 def run_task(embedding_model, task, *, protocols=("linear",), runs=3, seed=0, normalize_with="downstream",
-             batch_size=32, k=200, max_seconds=None, sample_rate=16000, **probe_kwargs):
+             batch_size=32, k=200, max_seconds=None, sample_rate=16000, hidden_units=MLP_HIDDEN_UNITS,
+             **probe_kwargs):
     """Embeds a task's clips once and runs each protocol on the embeddings.
 
     Normalisation with `normalize_with="downstream"` uses the statistics of the
     task's training split (for fold-based tasks, of all clips: every clip is training
     data for all but one fold, and no labels are used).
+
+    Protocols: `"linear"` (`linear_probe`), `"mlp"` (`mlp_probe`: the same with one
+    hidden ReLU layer of `hidden_units`, HARES's AudioSet protocol) and `"knn"`.
 
     Returns:
         list of result dicts (one per protocol) with `task`, `protocol`, `metric`,
@@ -202,11 +207,12 @@ def run_task(embedding_model, task, *, protocols=("linear",), runs=3, seed=0, no
             continue  # Majority vote is single-label.
         started = time.perf_counter()
         extra = {}
+        probe = dict(probe_kwargs, hidden_units=hidden_units) if protocol == "mlp" else probe_kwargs
         if task.evaluation == "folds":
             folds = frame["fold"].to_numpy()
             n_train = n_test = len(frame)
-            if protocol == "linear":
-                result = leave_one_fold_out(x, y, folds, runs=runs, seed=seed, **probe_kwargs)
+            if protocol != "knn":
+                result = leave_one_fold_out(x, y, folds, runs=runs, seed=seed, **probe)
             else:
                 score = _knn_folds(x, y, folds, k)
                 result = {"metric": "accuracy", "score": score, "score_std": 0.0, "scores": [score]}
@@ -214,9 +220,9 @@ def run_task(embedding_model, task, *, protocols=("linear",), runs=3, seed=0, no
             split = frame["split"].to_numpy()
             tr, va, te = split == "train", split == "valid", split == "test"
             n_train, n_test = int(tr.sum()), int(te.sum())
-            if protocol == "linear":
+            if protocol != "knn":
                 valid = {"x_valid": x[va], "y_valid": y[va]} if va.any() else {}
-                result = linear_probe(x[tr], y[tr], x[te], y[te], runs=runs, seed=seed, **valid, **probe_kwargs)
+                result = linear_probe(x[tr], y[tr], x[te], y[te], runs=runs, seed=seed, **valid, **probe)
             else:
                 predictions = knn_predict(x[tr], y[tr], x[te], k=k)
                 score = accuracy(y[te], predictions)
@@ -225,7 +231,7 @@ def run_task(embedding_model, task, *, protocols=("linear",), runs=3, seed=0, no
             extra = _pitch_metrics(task, y[te], result["predictions"])
         results.append({
             "task": task.name,
-            "protocol": protocol if protocol == "linear" else f"knn(k={k})",
+            "protocol": {"linear": "linear", "mlp": f"mlp({hidden_units})"}.get(protocol, f"knn(k={k})"),
             "metric": result["metric"],
             "score": result["score"],
             "score_std": result["score_std"],

@@ -3,6 +3,7 @@ import pytest
 
 from keras_audio_ssl.evaluation import leave_one_fold_out
 from keras_audio_ssl.evaluation import linear_probe
+from keras_audio_ssl.evaluation import mlp_probe
 from keras_audio_ssl.evaluation import stratified_split
 
 
@@ -117,3 +118,26 @@ def test_bad_inputs_raise(rng):
         linear_probe(bad, np.arange(10) % 2, x, np.arange(10) % 2)
     with pytest.raises(ValueError, match="runs"):
         linear_probe(x, np.arange(10) % 2, x, np.arange(10) % 2, runs=0)
+
+
+def test_mlp_probe_solves_a_multi_label_xor_the_linear_probe_cannot(rng):
+    # Tag 0 is XOR of the signs of two coordinates (no linear separation), tag 1 a
+    # half-plane (linear); plus 6 noise dimensions.
+    x = rng.uniform(-1, 1, size=(1200, 8))
+    y = np.stack([x[:, 0] * x[:, 1] > 0, x[:, 2] > 0], axis=1).astype(np.float32)
+    settings = dict(runs=1, epochs=60, patience=10, learning_rate=1e-2)
+    linear = linear_probe(x[:900], y[:900], x[900:], y[900:], **settings)
+    mlp = mlp_probe(x[:900], y[:900], x[900:], y[900:], hidden_units=64, **settings)
+    assert linear["metric"] == mlp["metric"] == "mAP"
+    assert linear["mAP"] < 0.85  # ~ (0.5 for XOR + 1.0) / 2
+    assert mlp["mAP"] > 0.95
+    assert mlp["predictions"].shape == (300, 2)
+    with pytest.raises(ValueError, match="hidden_units"):
+        mlp_probe(x[:900], y[:900], x[900:], y[900:], hidden_units=0, runs=1, epochs=1)
+
+
+def test_mlp_probe_restores_its_best_weights_and_is_seeded(rng):
+    x, y = _clusters(rng, 200, spread=3.0)
+    first = mlp_probe(x[:150], y[:150], x[150:], y[150:], runs=2, seed=3, epochs=20, hidden_units=16)
+    second = mlp_probe(x[:150], y[:150], x[150:], y[150:], runs=2, seed=3, epochs=20, hidden_units=16)
+    assert first["accuracies"] == second["accuracies"] and first["epochs_trained"] == second["epochs_trained"]

@@ -1,8 +1,9 @@
-"""Google Speech Commands V2 (Warden, 2018) from its native layout.
+"""Google Speech Commands V2 and V1 (Warden, 2018) from their native layout.
 
-Layout: `<root>/<word>/<speaker>_nohash_<n>.wav`, `<root>/_background_noise_/*.wav`,
-`<root>/validation_list.txt`, `<root>/testing_list.txt` (paths relative to root). Files
-in neither list are training files.
+Layout (both versions): `<root>/<word>/<speaker>_nohash_<n>.wav`,
+`<root>/_background_noise_/*.wav`, `<root>/validation_list.txt`,
+`<root>/testing_list.txt` (paths relative to root). Files in neither list are
+training files.
 """
 
 import os
@@ -87,3 +88,15 @@ def speech_commands_v2(root, *, variant="35", silence_seconds=1.0):
     classes = sorted(frame["label"].unique().tolist())
     name = "spcv2" if variant == "35" else "spcv2_12"
     return DownstreamDataset(name, frame, classes)
+
+
+def speech_commands_v1(root, *, silence_seconds=1.0):
+    """Speech Commands V1 (`speech_commands_v0.01`, 30 words), the 12-class task.
+
+    10 keywords + `_unknown_` + `_silence_`, with the official lists: the "SPCV1"
+    task of COLA and HARES. V1 has the same layout as V2, so this is
+    `speech_commands_v2(root, variant="12")` named "spcv1".
+    """
+    data = speech_commands_v2(root, variant="12", silence_seconds=silence_seconds)
+    data.name = "spcv1"
+    return data
