@@ -96,7 +96,9 @@ def run_job(out_dir, split, index, size, seed, pool):
     scene = _background(noise_path, n, rng)
     events = []
     cursor = rng.uniform(0.5, 2.0)
-    while True:
+    end = n - int(0.5 * clip_io.SAMPLE_RATE)  # no event ends in the last 0.5 s
+    # Bounded by the cursor, not by placed events: a pool of only too-short sources ends the scene.
+    while int(cursor * clip_io.SAMPLE_RATE) < end:
         label = labels[int(rng.integers(len(labels)))]
         source, group = pool[label][int(rng.integers(len(pool[label])))]
         event = _event_audio(source)
@@ -104,7 +106,7 @@ def run_job(out_dir, split, index, size, seed, pool):
             cursor += 0.5
             continue
         start = int(cursor * clip_io.SAMPLE_RATE)
-        if start + len(event) > n - int(0.5 * clip_io.SAMPLE_RATE):
+        if start + len(event) > end:
             break
         gain = BACKGROUND_RMS * 10 ** (ebr / 20) / max(clip_io.rms(event), 1e-9)
         scene[start : start + len(event)] += gain * event

@@ -191,3 +191,16 @@ def test_sed_scene_events_sit_at_the_requested_ebr(tmp_path, monkeypatch, ebr_db
         inside = scene[int(row["onset"] * sr) + 160 : int(row["offset"] * sr) - 160]
         expected = 10 * np.log10(1 + 10 ** (ebr_db / 10))
         assert 20 * np.log10(level(inside) / level(scene[background])) == pytest.approx(expected, abs=0.5)
+
+
+def test_sed_scene_ends_when_every_source_is_too_short(tmp_path, monkeypatch):
+    from keras_audio_ssl.offline_benchmark import sed_scenes
+
+    import soundfile as sf
+
+    sr = clip_io.SAMPLE_RATE
+    sf.write(str(tmp_path / "noise.wav"), 0.1 * np.random.default_rng(0).standard_normal(12 * sr).astype(np.float32), sr)
+    sf.write(str(tmp_path / "blip.wav"), 0.5 * np.ones(int(0.1 * sr), np.float32), sr)  # under MIN_EVENT_S
+    monkeypatch.setattr(sed_scenes, "background_files", lambda: {"train": [str(tmp_path / "noise.wav")], "test": []})
+    rows = sed_scenes.run_job(str(tmp_path), "train", 0, "tiny", 0, {"blip": [(str(tmp_path / "blip.wav"), "g")]})
+    assert len(rows) == 1 and rows[0]["label"] is None  # a scene without events, not a hang
