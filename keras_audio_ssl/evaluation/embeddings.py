@@ -135,23 +135,6 @@ def embed_clips(embedding_model, clips, *, batch_size=32, sample_rate=DEFAULT_SA
     return embeddings
 
 
-def frame_embedding_model(embedding_model):
-    """A waveform -> `[B, T', d]` model sharing the weights of `embedding_model`.
-
-    Unlike export's `build_frames_model` (which reuses the model's own graph for
-    the SavedModel), it takes a fresh waveform input, so the result can be split
-    again at its PreNormalization layer for the downstream normalisation.
-    """
-    norm = find_pre_normalization(embedding_model)
-    encoder = find_encoder(embedding_model)
-    frames_encoder = frames_encoder_like(encoder)
-    inputs = keras.Input(batch_shape=(None, None), dtype="float32")
-    front_end, _ = split_embedding_model(embedding_model)
-    outputs = frames_encoder(norm(front_end(inputs)))
-    frames_encoder.set_weights(encoder.get_weights())
-    return keras.Model(inputs, outputs, name="frame_embedding_model")
-
-
 def _normalized_to_frames(embedding_model):
     """Normalised log-mel -> frames `[B, T', d]`, on a copy of the encoder with its weights."""
     encoder = find_encoder(embedding_model)
@@ -160,6 +143,20 @@ def _normalized_to_frames(embedding_model):
     outputs = frames_encoder(inputs)
     frames_encoder.set_weights(encoder.get_weights())
     return keras.Model(inputs, outputs, name="normalized_to_frames")
+
+
+def frame_embedding_model(embedding_model):
+    """A waveform -> `[B, T', d]` model sharing the weights of `embedding_model`.
+
+    Unlike export's `build_frames_model` (which reuses the model's own graph for
+    the SavedModel), it takes a fresh waveform input. `embed_frames` composes the
+    same parts itself, to swap the normalisation statistics.
+    """
+    inputs = keras.Input(batch_shape=(None, None), dtype="float32")
+    front_end, _ = split_embedding_model(embedding_model)
+    norm = find_pre_normalization(embedding_model)
+    outputs = _normalized_to_frames(embedding_model)(norm(front_end(inputs)))
+    return keras.Model(inputs, outputs, name="frame_embedding_model")
 
 
 def embed_frames(embedding_model, clips, *, sample_rate=DEFAULT_SAMPLE_RATE, min_samples=DEFAULT_MIN_SAMPLES,
