@@ -2,7 +2,8 @@
 
     python benchmarks/quality.py --benchmark DIR [--methods byol-a cola "cola'" "cola'+"]
         [--build-size small] [--epochs 100 --minutes 25]
-        [--encoder audio_ntt2020] [--feature-d 512] [--batch-size 64] [--pool-clips N] [--probe-runs 5]
+        [--encoder audio_ntt2020] [--feature-d 512] [--batch-size 64] [--pool-clips N] [--probe-runs 10]
+        [--clip-length unit|whole]
         [--no-frame-tasks] [--output results/quality]
     python benchmarks/quality.py --quick          # CI-sized: tiny benchmark slice, minutes
 
@@ -11,7 +12,8 @@
 2. Pretrains each method (`recipes.byola.fit`, `recipes.cola.fit`) on the unlabelled pool (`pretrain_pool.csv`,
    disjoint from every test set) within the budget: at most `--epochs` epochs, and no
    new epoch is started once `--minutes` would be exceeded.
-3. Probes every task with the BYOL-A linear protocol (downstream-train normalisation,
+3. Probes every task with the BYOL-A linear protocol (one seeded random crop of the task's
+   unit length per clip, normalisation statistics from up to 10,000 random training crops,
    standardised embeddings, one linear layer, early stopping, `--probe-runs` seeds) for
    the pretrained encoder and for the same architecture randomly initialised; then the
    frame-level tasks with the multiple-sampling-strategies protocol (a dropout 0.1 +
@@ -36,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 QUICK = dict(build_size="tiny", epochs=1, minutes=5.0, feature_d=32, batch_size=8, pool_clips=None, probe_runs=2,
-             probe_epochs=40, max_seconds=3.0)
+             frame_probe_runs=2, probe_epochs=40)
 
 
 class _TimeBudget:
@@ -144,9 +146,30 @@ METHODS = {
 }
 
 
+def probe_classification(models, tasks, *, probe_runs=10, seed=0, probe_epochs=200, clip_length="unit",
+                         max_seconds=None, log_prefix="[quality]"):
+    """Linear-probe result rows (one per task x named model, `encoder` = the name),
+    every model under the same protocol, crops and probe seeds."""
+    from keras_audio_ssl.evaluation import run_task
+
+    rows = []
+    for task in tasks:
+        for name, model in models.items():
+            started_probe = time.time()
+            (result,) = run_task(model, task, protocols=("linear",), runs=probe_runs, seed=seed,
+                                 normalize_with="downstream", clip_length=clip_length, max_seconds=max_seconds,
+                                 epochs=probe_epochs)
+            result["encoder"] = name
+            rows.append(result)
+            print(f"{log_prefix} {task.name:14s} {name:7s} {result['metric']} {result['score']:.4f} "
+                  f"± {result['score_std']:.4f} ({time.time() - started_probe:.0f} s)", flush=True)
+    return rows
+
+
 def run(benchmark=None, *, output="results/quality", methods=("byol-a",), build_size="small", epochs=100,
-        minutes=25.0, feature_d=512, batch_size=64, pool_clips=None, probe_runs=5, probe_epochs=200,
-        max_seconds=None, seed=0, verbose=2, frame_tasks=True, encoder="audio_ntt2020"):
+        minutes=25.0, feature_d=512, batch_size=64, pool_clips=None, probe_runs=10, frame_probe_runs=3,
+        probe_epochs=200, clip_length="unit", max_seconds=None, seed=0, verbose=2, frame_tasks=True,
+        encoder="audio_ntt2020"):
     import importlib
 
     import keras
@@ -160,7 +183,6 @@ def run(benchmark=None, *, output="results/quality", methods=("byol-a",), build_
     from keras_audio_ssl.evaluation import load_sound_event_tasks
     from keras_audio_ssl.evaluation import load_tasks
     from keras_audio_ssl.evaluation import results_frame
-    from keras_audio_ssl.evaluation import run_task
     from keras_audio_ssl.evaluation import to_markdown
     from keras_audio_ssl.recipes.run import build_encoder
 
@@ -197,16 +219,8 @@ def run(benchmark=None, *, output="results/quality", methods=("byol-a",), build_
     keras.utils.set_random_seed(seed + 1)
     models["random"] = build_embedding_model(build_encoder(encoder, feature_d), mean=stats["mean"], std=stats["std"])
 
-    rows = []
-    for task in tasks:
-        for name, model in models.items():
-            started_probe = time.time()
-            (result,) = run_task(model, task, protocols=("linear",), runs=probe_runs, seed=seed,
-                                 normalize_with="downstream", max_seconds=max_seconds, epochs=probe_epochs)
-            result["encoder"] = name
-            rows.append(result)
-            print(f"[quality] {task.name:14s} {name:7s} {result['metric']} {result['score']:.4f} "
-                  f"± {result['score_std']:.4f} ({time.time() - started_probe:.0f} s)", flush=True)
+    rows = probe_classification(models, tasks, probe_runs=probe_runs, seed=seed, probe_epochs=probe_epochs,
+                                clip_length=clip_length, max_seconds=max_seconds)
     if frame_tasks:
         with open(os.path.join(benchmark, "benchmark.json")) as f:
             present = json.load(f)["tasks"]
@@ -218,7 +232,7 @@ def run(benchmark=None, *, output="results/quality", methods=("byol-a",), build_
         for task, evaluate in frame_level:
             for name, model in models.items():
                 started_probe = time.time()
-                result = evaluate(model, task, runs=probe_runs, seed=seed)
+                result = evaluate(model, task, runs=frame_probe_runs, seed=seed)
                 result["encoder"] = name
                 rows.append(result)
                 print(f"[quality] {result['task']:14s} {name:7s} {result['metric']} {result['score']:.4f} "
@@ -227,9 +241,13 @@ def run(benchmark=None, *, output="results/quality", methods=("byol-a",), build_
     table = _summary_table(long, list(methods))
     budget_line = (f"Budget: {encoder} d={feature_d}, {len(pool)} pool clips, at most {epochs} epochs and "
                    f"{minutes} min each, batch {batch}: {'; '.join(budgets)}; random = the same architecture "
-                   f"untrained; linear probe x {probe_runs} seeds (mean ± std), downstream-train normalisation"
+                   f"untrained; linear probe x {probe_runs} seeds (mean ± std), "
+                   + ("one seeded random crop of each task's unit length per clip (BYOL-A's protocol), statistics "
+                      "from up to 10,000 training crops" if clip_length == "unit" else "whole clips, downstream-train "
+                      "normalisation")
                    + ("; after the average, frame-level tasks with the multi-strategy paper's probe "
-                      "(dropout 0.1 + Dense, 250 epochs, Adam 1e-4, batch 1024)." if frame_tasks else "."))
+                      f"(dropout 0.1 + Dense, 250 epochs, Adam 1e-4, batch 1024) x {frame_probe_runs} seeds." if frame_tasks
+                      else "."))
     os.makedirs(output, exist_ok=True)
     long.to_csv(os.path.join(output, "quality.csv"), index=False)
     table.to_csv(os.path.join(output, "quality_summary.csv"), index=False)
@@ -253,9 +271,13 @@ def main(argv=None):
     parser.add_argument("--feature-d", type=int, default=512)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--pool-clips", type=int, default=None, help="use at most this many pool clips")
-    parser.add_argument("--probe-runs", type=int, default=5, help="linear-probe seeds per task")
+    parser.add_argument("--probe-runs", type=int, default=10, help="linear-probe seeds per task (BYOL-A: 10)")
+    parser.add_argument("--frame-probe-runs", type=int, default=3, help="seeds of the SED / pitch_88 probes")
+    parser.add_argument("--clip-length", choices=("unit", "whole"), default="unit",
+                        help="probe inputs: one random crop of the task's unit length per clip (BYOL-A), or whole clips")
     parser.add_argument("--probe-epochs", type=int, default=200)
-    parser.add_argument("--max-seconds", type=float, default=None, help="centre-crop longer clips when embedding")
+    parser.add_argument("--max-seconds", type=float, default=None,
+                        help="--clip-length whole: centre-crop longer clips when embedding")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-frame-tasks", action="store_true",
                         help="skip the SED and 88-way pitch rows (multi-strategy protocol)")
@@ -263,7 +285,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     settings = dict(build_size=args.build_size, epochs=args.epochs, minutes=args.minutes, feature_d=args.feature_d,
                     batch_size=args.batch_size, pool_clips=args.pool_clips, probe_runs=args.probe_runs,
-                    probe_epochs=args.probe_epochs, max_seconds=args.max_seconds)
+                    frame_probe_runs=args.frame_probe_runs, probe_epochs=args.probe_epochs,
+                    clip_length=args.clip_length, max_seconds=args.max_seconds)
     if args.quick:
         settings.update(QUICK)
     run(args.benchmark, output=args.output, methods=args.methods, seed=args.seed, verbose=0 if args.quick else 2,

@@ -44,3 +44,13 @@ def fit_length(wave, min_samples=None, max_samples=None):
         start = (len(wave) - max_samples) // 2
         wave = wave[start : start + max_samples]
     return wave
+
+
+def crop_or_pad(wave, length, rng):
+    """Exactly `length` samples: a random crop (drawn from `rng`) of a longer clip,
+    or a shorter one zero-padded at both ends (BYOL-A's downstream segments)."""
+    wave = np.asarray(wave, dtype=np.float32)
+    if len(wave) > length:
+        start = int(rng.integers(0, len(wave) - length + 1))
+        return wave[start : start + length]
+    return fit_length(wave, min_samples=length)

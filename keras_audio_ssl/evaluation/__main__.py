@@ -42,7 +42,8 @@ def build_parser():
                         help="clip classification (default), sound event detection, or 88-way MIDI pitch")
     parser.add_argument("--output", default="results", help="folder for results.csv / results.md (default: results)")
     parser.add_argument("--protocols", default="linear", help="comma-separated: linear,knn (default: linear)")
-    parser.add_argument("--runs", type=int, default=3, help="linear-probe runs with different seeds (default: 3)")
+    parser.add_argument("--runs", type=int, default=10,
+                        help="probe runs with different seeds (default: 10, BYOL-A's count)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=None,
                         help="probe epochs: at most 200 with early stopping for classification, "
@@ -59,7 +60,16 @@ def build_parser():
     parser.add_argument("--normalize-with", choices=("downstream", "pretraining"), default="downstream",
                         help="log-mel statistics: of the downstream train set (BYOL-A protocol) or stored in the model")
     parser.add_argument("--batch-size", type=int, default=32, help="clips per embedding batch")
-    parser.add_argument("--max-seconds", type=float, default=None, help="centre-crop clips longer than this")
+    parser.add_argument("--clip-length", choices=("unit", "whole"), default="unit",
+                        help="classification inputs: one seeded random crop of the task's unit length per clip, "
+                             "shorter clips zero-padded (default, BYOL-A's protocol), or whole clips")
+    parser.add_argument("--unit-seconds", type=float, default=None,
+                        help="the unit length for --clip-length unit (default: the dataset's published average "
+                             "duration where the layout knows it, else the mean clip duration)")
+    parser.add_argument("--stats-crops", type=int, default=10000,
+                        help="random training crops the normalisation statistics come from (default: 10000)")
+    parser.add_argument("--max-seconds", type=float, default=None,
+                        help="--clip-length whole: centre-crop clips longer than this")
     parser.add_argument("--name", default=None, help="file stem of the outputs (default: results, or the suite name)")
     return parser
 
@@ -98,8 +108,8 @@ def _run_suite(args, model):
 
     return evaluate_suite(
         model, args.suite, _suite_root(args), runs=args.runs, seed=args.seed, normalize_with=args.normalize_with,
-        batch_size=args.batch_size, max_seconds=args.max_seconds,
-        probe_kwargs=dict(_classification_probe(args), hidden_units=args.hidden_units),
+        batch_size=args.batch_size, clip_length=args.clip_length, max_seconds=args.max_seconds,
+        probe_kwargs=dict(_classification_probe(args), hidden_units=args.hidden_units, stats_crops=args.stats_crops),
         sed_kwargs=dict(_sed_probe(args), threshold=args.threshold, median_seconds=args.median_seconds),
     )
 
@@ -113,6 +123,7 @@ def _evaluate(args, model):
             model, task_lists.load_tasks(args.tasks), protocols=tuple(p.strip() for p in args.protocols.split(",")
                                                                       if p.strip()),
             runs=args.runs, seed=args.seed, normalize_with=args.normalize_with, batch_size=args.batch_size, k=args.k,
+            clip_length=args.clip_length, unit_seconds=args.unit_seconds, stats_crops=args.stats_crops,
             max_seconds=args.max_seconds, hidden_units=args.hidden_units, **_classification_probe(args),
         )
     probe = _sed_probe(args)
@@ -141,6 +152,10 @@ def main(argv=None):
 
     if not args.suite and not args.tasks:
         print("error: give --tasks (benchmark folders / manifests) or --suite hares|offline", file=sys.stderr)
+        return 2
+    if args.suite and args.unit_seconds is not None:
+        print("error: --unit-seconds applies to --tasks; with --suite each task keeps its own unit length",
+              file=sys.stderr)
         return 2
     failed = []
     try:

@@ -59,6 +59,8 @@ def standardize(x_train, *others, eps=1e-8):
 
 
 MLP_HIDDEN_UNITS = 512
+# BYOL-A: "We ran each evaluation ten times and averaged the accuracy results."
+DEFAULT_RUNS = 10
 
 
 class _EarlyStoppingTrainer(LinearClassifier):
@@ -127,7 +129,7 @@ def linear_probe(
     *,
     x_valid=None,
     y_valid=None,
-    runs=3,
+    runs=DEFAULT_RUNS,
     seed=0,
     epochs=200,
     patience=10,
@@ -264,7 +266,7 @@ def mlp_probe(x_train, y_train, x_test, y_test, *, hidden_units=MLP_HIDDEN_UNITS
     return linear_probe(x_train, y_train, x_test, y_test, hidden_units=hidden_units, **probe_kwargs)
 
 
-def leave_one_fold_out(x, y, folds, *, runs=3, seed=0, **probe_kwargs):
+def leave_one_fold_out(x, y, folds, *, runs=DEFAULT_RUNS, seed=0, **probe_kwargs):
     """Linear probe on each fold in turn, trained on all other folds.
 
     The validation split for early stopping is carved from the training folds

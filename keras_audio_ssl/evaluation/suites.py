@@ -220,8 +220,8 @@ def suite_table(rows, suite):
     return table[first + [c for c in table.columns if c not in first]]
 
 
-def evaluate_suite(embedding_model, suite, root, *, runs=3, seed=0, normalize_with="downstream", batch_size=32,
-                   max_seconds=None, probe_kwargs=None, sed_kwargs=None, log=print):
+def evaluate_suite(embedding_model, suite, root, *, runs=10, seed=0, normalize_with="downstream", batch_size=32,
+                   clip_length="unit", max_seconds=None, probe_kwargs=None, sed_kwargs=None, log=print):
     """Evaluates every task of `suite` whose data is under `root`.
 
     Args:
@@ -229,7 +229,8 @@ def evaluate_suite(embedding_model, suite, root, *, runs=3, seed=0, normalize_wi
         suite: "hares" or "offline".
         root: HARES: the folder holding one folder per task (`HARES_TASKS`); the
             offline benchmark: its folder (with `benchmark.json`).
-        runs, seed, normalize_with, batch_size, max_seconds: as in `run_task`.
+        runs, seed, normalize_with, batch_size, clip_length, max_seconds: as in
+            `run_task` (each task's unit length is its own).
         probe_kwargs: for the linear / MLP probe (`epochs`, `patience`,
             `learning_rate`, `hidden_units`).
         sed_kwargs: for `evaluate_sed` (`epochs`, `learning_rate`, `batch_size`,
@@ -271,8 +272,8 @@ def evaluate_suite(embedding_model, suite, root, *, runs=3, seed=0, normalize_wi
                 log(f"[{suite}] {task.name}: {len(dataset)} clips, {len(dataset.classes)} classes; embedding",
                     flush=True)
                 (result,) = run_task(embedding_model, dataset, protocols=(task.protocol,), runs=runs, seed=seed,
-                                     normalize_with=normalize_with, batch_size=batch_size, max_seconds=max_seconds,
-                                     **(probe_kwargs or {}))
+                                     normalize_with=normalize_with, batch_size=batch_size, clip_length=clip_length,
+                                     max_seconds=max_seconds, **(probe_kwargs or {}))
         except (ValueError, FileNotFoundError) as error:
             failed.append((task, str(error)))
             log(f"[{suite}] {task.name}: error: {error}", flush=True)

@@ -10,8 +10,10 @@ import pandas as pd
 
 from keras_audio_ssl.data.downstream.sound_events import is_events_csv
 from keras_audio_ssl.evaluation.classification_metrics import accuracy
+from keras_audio_ssl.audio.clips import load_clips
 from keras_audio_ssl.evaluation.embeddings import embed_clips
 from keras_audio_ssl.evaluation.knn import knn_predict
+from keras_audio_ssl.evaluation.linear_probe import DEFAULT_RUNS
 from keras_audio_ssl.evaluation.linear_probe import MLP_HIDDEN_UNITS
 from keras_audio_ssl.evaluation.linear_probe import leave_one_fold_out
 from keras_audio_ssl.evaluation.linear_probe import linear_probe
@@ -19,6 +21,11 @@ from keras_audio_ssl.evaluation.pitch_metrics import chroma_accuracy
 from keras_audio_ssl.evaluation.pitch_metrics import midi_to_hz
 from keras_audio_ssl.evaluation.pitch_metrics import pitch_accuracy
 from keras_audio_ssl.evaluation.results import results_frame
+from keras_audio_ssl.evaluation.unit_segments import CLIP_LENGTHS
+from keras_audio_ssl.evaluation.unit_segments import DEFAULT_STATS_CROPS
+from keras_audio_ssl.evaluation.unit_segments import resolve_unit_seconds
+from keras_audio_ssl.evaluation.unit_segments import statistics_crops
+from keras_audio_ssl.evaluation.unit_segments import unit_segments
 
 PROTOCOLS = ("linear", "mlp", "knn")
 
@@ -163,14 +170,48 @@ def _pitch_metrics(task, y_true, y_pred):
     return {"pitch_accuracy": pitch_accuracy(reference, estimate), "chroma_accuracy": chroma_accuracy(reference, estimate)}
 
 
-def run_task(embedding_model, task, *, protocols=("linear",), runs=3, seed=0, normalize_with="downstream",
-             batch_size=32, k=200, max_seconds=None, sample_rate=16000, hidden_units=MLP_HIDDEN_UNITS,
-             **probe_kwargs):
+def _embed_task(embedding_model, task, frame, norm_mask, *, clip_length, unit_seconds, stats_crops, max_seconds,
+                seed, normalize_with, batch_size, sample_rate):
+    """`(embeddings [N, d], unit seconds or None)` of the task's rows under `clip_length`."""
+    if clip_length not in CLIP_LENGTHS:
+        raise ValueError(f"`clip_length` must be one of {CLIP_LENGTHS}. Received: clip_length={clip_length!r}")
+    downstream = normalize_with == "downstream"
+    if clip_length == "whole":
+        x = embed_clips(
+            embedding_model, task.clips(frame, sample_rate), batch_size=batch_size, sample_rate=sample_rate,
+            normalize_with=normalize_with, normalization_clips=task.clips(frame[norm_mask], sample_rate) if downstream else None,
+            max_samples=int(max_seconds * sample_rate) if max_seconds else None,
+        )
+        return x, None
+    waveforms = load_clips(task.clips(frame, sample_rate), sample_rate)
+    unit = resolve_unit_seconds(unit_seconds, getattr(task, "unit_seconds", None), waveforms, sample_rate)
+    unit_samples = int(round(unit * sample_rate))
+    normalization_clips = None
+    if downstream:
+        train_waves = [w for w, used in zip(waveforms, norm_mask) if used]
+        normalization_clips = statistics_crops(train_waves, unit_samples, seed, max_crops=stats_crops)
+    x = embed_clips(embedding_model, unit_segments(waveforms, unit_samples, seed), batch_size=batch_size,
+                    sample_rate=sample_rate, normalize_with=normalize_with, normalization_clips=normalization_clips,
+                    min_samples=None)
+    return x, unit
+
+
+def run_task(embedding_model, task, *, protocols=("linear",), runs=DEFAULT_RUNS, seed=0, normalize_with="downstream",
+             batch_size=32, k=200, clip_length="unit", unit_seconds=None, stats_crops=DEFAULT_STATS_CROPS,
+             max_seconds=None, sample_rate=16000, hidden_units=MLP_HIDDEN_UNITS, **probe_kwargs):
     """Embeds a task's clips once and runs each protocol on the embeddings.
+
+    Inputs (`clip_length`): `"unit"` (default, BYOL-A's official protocol, see
+    `unit_segments`): one seeded random crop of the task's unit length per clip,
+    shorter clips zero-padded at both ends; the unit is `unit_seconds`, else the
+    task's own (`task.unit_seconds`, the dataset's published average duration),
+    else the mean clip duration. `"whole"`: whole clips (shorter ones padded to
+    0.95 s, longer ones centre-cropped to `max_seconds` if given).
 
     Normalisation with `normalize_with="downstream"` uses the statistics of the
     task's training split (for fold-based tasks, of all clips: every clip is training
-    data for all but one fold, and no labels are used).
+    data for all but one fold, and no labels are used); under `"unit"`, of up to
+    `stats_crops` random unit crops of those clips.
 
     Protocols: `"linear"` (`linear_probe`), `"mlp"` (`mlp_probe`: the same with one
     hidden ReLU layer of `hidden_units`, HARES's AudioSet protocol) and `"knn"`.
@@ -188,17 +229,13 @@ def run_task(embedding_model, task, *, protocols=("linear",), runs=3, seed=0, no
         frame = frame[frame["split"].isin(["train", "valid", "test"])]
         if (frame["split"] == "train").sum() == 0 or (frame["split"] == "test").sum() == 0:
             raise ValueError(f"Task {task.name!r} needs train and test rows. Received: splits={frame['split'].value_counts().to_dict()}")
-        norm_rows = frame[frame["split"] == "train"]
+        norm_mask = (frame["split"] == "train").to_numpy()
     else:
-        norm_rows = frame
-    max_samples = int(max_seconds * sample_rate) if max_seconds else None
+        norm_mask = np.ones(len(frame), dtype=bool)
     started = time.perf_counter()
-    x = embed_clips(
-        embedding_model, task.clips(frame, sample_rate), batch_size=batch_size, sample_rate=sample_rate,
-        normalize_with=normalize_with,
-        normalization_clips=task.clips(norm_rows, sample_rate) if normalize_with == "downstream" else None,
-        max_samples=max_samples,
-    )
+    x, unit = _embed_task(embedding_model, task, frame, norm_mask, clip_length=clip_length,
+                          unit_seconds=unit_seconds, stats_crops=stats_crops, max_seconds=max_seconds, seed=seed,
+                          normalize_with=normalize_with, batch_size=batch_size, sample_rate=sample_rate)
     embed_seconds = time.perf_counter() - started
     y = task.targets(frame)
     results = []
@@ -240,6 +277,8 @@ def run_task(embedding_model, task, *, protocols=("linear",), runs=3, seed=0, no
             "n_test": n_test,
             "n_classes": len(task.classes),
             "embedding_dim": int(x.shape[1]),
+            "clip_length": clip_length,
+            "unit_seconds": unit,
             "evaluation": "leave-one-fold-out" if task.evaluation == "folds" else "split",
             "embed_seconds": round(embed_seconds, 2),
             "probe_seconds": round(time.perf_counter() - started, 2),

@@ -50,6 +50,17 @@ def test_cli_runs_tasks_and_writes_table(tiny_task, tiny_model_path, tmp_path, c
     # Low vs high tones are separable even for a random encoder.
     assert (table["score"] >= 0.85).all()
     assert (out / "results.md").read_text().startswith("# Evaluation of")
+    # BYOL-A's protocol by default: one crop of the task's mean clip duration (0.5-1.2 s clips).
+    assert table["clip_length"].tolist() == ["unit", "unit"] and 0.7 < table["unit_seconds"][0] < 1.0
+
+    whole = tmp_path / "whole"
+    assert main(["--model", str(tiny_model_path), "--tasks", str(tiny_task), "--output", str(whole), "--runs", "1",
+                 "--epochs", "20", "--clip-length", "whole"]) == 0
+    assert pd.read_csv(whole / "results.csv")["clip_length"].tolist() == ["whole"]
+    unit = tmp_path / "unit"
+    assert main(["--model", str(tiny_model_path), "--tasks", str(tiny_task), "--output", str(unit), "--runs", "1",
+                 "--epochs", "20", "--unit-seconds", "2.0"]) == 0
+    assert pd.read_csv(unit / "results.csv")["unit_seconds"].tolist() == [2.0]
 
 
 def test_load_tasks_reads_benchmark_json_and_skips_the_pool(tmp_path, tiny_task):

@@ -41,6 +41,10 @@ class DownstreamDataset:
         classes: sorted list of class names (the order of `targets()`).
         multi_label: True when rows carry several labels (FSD50K).
         evaluation: "split" (train/valid/test) or "folds" (leave-one-fold-out).
+        unit_seconds: the segment length BYOL-A's evaluation crops or pads every
+            clip to, where the paper states the dataset's average duration
+            (NSynth and UrbanSound8K 4.0 s, VoxCeleb1 8.2 s, Speech Commands 1.0 s);
+            `None`: the mean duration of the clips, measured when evaluating.
     """
 
     name: str
@@ -48,6 +52,7 @@ class DownstreamDataset:
     classes: list
     multi_label: bool = False
     evaluation: str = "split"
+    unit_seconds: float = None
 
     def __post_init__(self):
         if self.evaluation not in ("split", "folds"):

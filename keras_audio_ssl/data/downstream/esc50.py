@@ -28,4 +28,4 @@ def esc50(root, *, esc10=False):
         "fold": meta["fold"].astype(int).tolist(),
     })
     return DownstreamDataset("esc10" if esc10 else "esc50", frame, sorted(frame["label"].unique().tolist()),
-                             evaluation="folds")
+                             evaluation="folds", unit_seconds=5.0)

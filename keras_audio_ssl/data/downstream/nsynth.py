@@ -40,4 +40,4 @@ def nsynth(root, *, target="instrument_family"):
         raise ValueError(f"No nsynth-{{train,valid,test}} folder under {root}. Received: root={root}")
     frame = pd.DataFrame(rows)
     name = "nsynth" if target == "instrument_family" else "nsynth_pitch"
-    return DownstreamDataset(name, frame, sorted(frame["label"].unique().tolist()))
+    return DownstreamDataset(name, frame, sorted(frame["label"].unique().tolist()), unit_seconds=4.0)

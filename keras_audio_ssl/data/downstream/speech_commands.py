@@ -87,7 +87,7 @@ def speech_commands_v2(root, *, variant="35", silence_seconds=1.0):
     frame = pd.DataFrame(rows)
     classes = sorted(frame["label"].unique().tolist())
     name = "spcv2" if variant == "35" else "spcv2_12"
-    return DownstreamDataset(name, frame, classes)
+    return DownstreamDataset(name, frame, classes, unit_seconds=1.0)
 
 
 def speech_commands_v1(root, *, silence_seconds=1.0):

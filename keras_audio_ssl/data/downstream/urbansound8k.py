@@ -24,4 +24,5 @@ def urbansound8k(root):
         "split": None,
         "fold": meta["fold"].astype(int),
     })
-    return DownstreamDataset("us8k", frame, sorted(frame["label"].unique().tolist()), evaluation="folds")
+    return DownstreamDataset("us8k", frame, sorted(frame["label"].unique().tolist()), evaluation="folds",
+                             unit_seconds=4.0)

@@ -31,4 +31,4 @@ def voxceleb1(root, *, split_file="iden_split.txt"):
             rows.append({"path": os.path.join(root, "wav", *relative.split("/")),
                          "label": relative.split("/")[0], "split": _SPLITS[parts[0]], "fold": None})
     frame = pd.DataFrame(rows)
-    return DownstreamDataset("voxceleb1", frame, sorted(frame["label"].unique().tolist()))
+    return DownstreamDataset("voxceleb1", frame, sorted(frame["label"].unique().tolist()), unit_seconds=8.2)
