@@ -5,7 +5,8 @@
 - `EncoderCheckpoint`: the online encoder's weights after every epoch, keeping the
   last few (the whole BYOL model with its Adam state is ~12x larger).
 - `ReportDecodeFailures`: names the files skipped for failing to decode, per epoch.
-- `KNNMonitor`: cosine-kNN accuracy on a small labelled set every N epochs, in the logs.
+- `LearningSignal`: cosine-kNN and quick linear-probe accuracy on a small labelled set
+  every N epochs, in the logs (history.csv, TensorBoard); `KNNMonitor`: the kNN part.
 """
 
 import math
@@ -127,24 +128,44 @@ class ReportDecodeFailures(keras.callbacks.Callback):
         )
 
 
-class KNNMonitor(keras.callbacks.Callback):
-    """Every `every` epochs, cosine-kNN accuracy of the encoder on a small labelled set, in the logs.
+class LearningSignal(keras.callbacks.Callback):
+    """Every `every` epochs, how good the representation is on a small labelled set.
 
-    Fonseca et al. (2021) validate their SimCLR-audio runs this way (kNN val
-    accuracy, k = 200 in `evaluation.knn`); it works for every method, since
-    each method's `call` maps waveforms to the encoder's embedding. The value
-    goes into the epoch's logs as `knn_accuracy` (history.csv, TensorBoard),
-    and is NaN on epochs it is not computed.
+    A loss that falls says little about the embedding: BYOL's loss can grow while
+    downstream accuracy rises, and a collapsing run can look fine. This callback
+    embeds a labelled set with the model being trained (every method's `call` maps
+    waveforms to the encoder's clip embedding) and logs, into the epoch's logs
+    (so `history.csv` of the run directory and its TensorBoard `logs/` hold them):
+
+    - `knn_accuracy`: cosine kNN with majority vote (`evaluation.knn`, k = 200 as
+      Fonseca et al. validate their SimCLR-audio runs), neighbours from `train`;
+    - `probe_accuracy`: a quick linear probe (`evaluation.linear_probe`, one run,
+      at most `probe_epochs` with early stopping, Adam at `probe_learning_rate`:
+      10x the downstream protocol's, since a small set gives few steps per epoch)
+      trained on `train`, scored on `val`.
+
+    Both are NaN on epochs they are not computed. Each call also prints one line.
 
     Args:
-        train: `(waveforms [N, samples], labels [N])` the neighbours come from.
+        train: `(waveforms [N, samples], labels [N])` the neighbours and the probe's
+            training examples.
         val: `(waveforms [M, samples], labels [M])` that are classified.
         k: neighbours (capped at N).
         every: compute every this many epochs (and on the last one).
+        linear_probe: also fit the quick linear probe.
+        probe_epochs: the probe's epoch cap.
+        probe_learning_rate: the probe's Adam learning rate.
         batch_size: clips per embedding batch.
+        seed: the probe's seed.
+        verbose: print one line per computation.
+
+    Example:
+    >>> signal = LearningSignal.from_manifest("labels.csv", every=5)  # doctest: +SKIP
+    >>> byola.fit("audio/", output_dir="runs/a", callbacks=[signal])  # doctest: +SKIP
     """
 
-    def __init__(self, train, val, *, k=200, every=1, batch_size=64):
+    def __init__(self, train, val, *, k=200, every=1, linear_probe=True, probe_epochs=100, probe_learning_rate=1e-2,
+                 batch_size=64, seed=0, verbose=True):
         super().__init__()
         (self.x_train, self.y_train), (self.x_val, self.y_val) = train, val
         for name, (x, y) in (("train", train), ("val", val)):
@@ -154,7 +175,43 @@ class KNNMonitor(keras.callbacks.Callback):
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
             raise ValueError(f"`every` must be a positive integer. Received: every={every!r}")
         self.k, self.every, self.batch_size = k, every, batch_size
-        self.history = []  # (epoch, accuracy) pairs
+        self.linear_probe, self.probe_epochs, self.probe_learning_rate = linear_probe, probe_epochs, probe_learning_rate
+        self.seed, self.verbose = seed, verbose
+        self.history = []  # (epoch, {metric: value}) pairs
+
+    @classmethod
+    def from_manifest(cls, manifest, *, max_clips=2000, unit_seconds=None, seed=0, sample_rate=16000, **kwargs):
+        """From a labelled CSV manifest (`path,label` and `split` or `fold`, as `evaluation`
+        reads): `train` rows are the neighbours and probe data, `valid`/`test` rows (or
+        the last fold) are scored. Clips are cut to one unit-length
+        crop each as in the downstream protocol (`evaluation.unit_segments`); at most
+        `max_clips`, drawn at random with `seed`."""
+        import numpy as np
+
+        from keras_audio_ssl.audio.clips import load_clips
+        from keras_audio_ssl.data.downstream import csv_manifest
+        from keras_audio_ssl.evaluation.unit_segments import resolve_unit_seconds
+        from keras_audio_ssl.evaluation.unit_segments import unit_segments
+
+        task = csv_manifest(manifest)
+        if task.multi_label:
+            raise ValueError(f"The learning signal needs single-label clips (kNN votes one class). Received: {manifest}")
+        rng = np.random.default_rng(seed)
+        frame = task.frame
+        if len(frame) > max_clips:
+            frame = frame.iloc[np.sort(rng.choice(len(frame), max_clips, replace=False))]
+        if task.evaluation == "folds":
+            scored = (frame["fold"] == frame["fold"].max()).to_numpy()
+        else:
+            scored = frame["split"].isin(["valid", "test"]).to_numpy()
+        if scored.all() or not scored.any():
+            raise ValueError(f"The learning signal needs training rows and valid/test rows. Received: {manifest} "
+                             f"with {int(scored.sum())} of {len(frame)} rows to score")
+        waveforms = load_clips(task.clips(frame, sample_rate), sample_rate)
+        unit = resolve_unit_seconds(unit_seconds, task.unit_seconds, waveforms, sample_rate)
+        segments = np.stack(unit_segments(waveforms, int(round(unit * sample_rate)), seed))
+        labels = task.targets(frame)
+        return cls((segments[~scored], labels[~scored]), (segments[scored], labels[scored]), seed=seed, **kwargs)
 
     def _embed(self, waveforms):
         import numpy as np
@@ -163,16 +220,41 @@ class KNNMonitor(keras.callbacks.Callback):
                    for i in range(0, len(waveforms), self.batch_size)]
         return np.concatenate(outputs)
 
-    def on_epoch_end(self, epoch, logs=None):
+    def measure(self):
+        """`{metric: value}` for the model as it is now."""
         import numpy as np
 
         from keras_audio_ssl.evaluation.knn import knn_predict
+        from keras_audio_ssl.evaluation.linear_probe import linear_probe
 
+        x_train, x_val = self._embed(self.x_train), self._embed(self.x_val)
+        if not (np.all(np.isfinite(x_train)) and np.all(np.isfinite(x_val))):
+            return {"knn_accuracy": float("nan"), "probe_accuracy": float("nan")}
+        values = {"knn_accuracy": float(np.mean(knn_predict(x_train, self.y_train, x_val, k=self.k)
+                                                == np.asarray(self.y_val)))}
+        if self.linear_probe:
+            probe = linear_probe(x_train, self.y_train, x_val, self.y_val, runs=1, seed=self.seed,
+                                 epochs=self.probe_epochs, learning_rate=self.probe_learning_rate)
+            values["probe_accuracy"] = float(probe["accuracy"])
+        return values
+
+    def on_epoch_end(self, epoch, logs=None):
         last = self.params.get("epochs") is not None and epoch + 1 == self.params["epochs"]
-        value = float("nan")
+        names = ("knn_accuracy", "probe_accuracy") if self.linear_probe else ("knn_accuracy",)
+        values = dict.fromkeys(names, float("nan"))
         if (epoch + 1) % self.every == 0 or last:
-            predicted = knn_predict(self._embed(self.x_train), self.y_train, self._embed(self.x_val), k=self.k)
-            value = float(np.mean(predicted == np.asarray(self.y_val)))
-            self.history.append((epoch, value))
+            values = self.measure()
+            self.history.append((epoch, values))
+            if self.verbose:
+                shown = ", ".join(f"{name} {value:.4f}" for name, value in values.items())
+                print(f"Epoch {epoch + 1}: learning signal on {len(self.x_val)} labelled clips: {shown}",
+                      file=sys.stderr, flush=True)
         if logs is not None:
-            logs["knn_accuracy"] = value
+            logs.update(values)
+
+
+class KNNMonitor(LearningSignal):
+    """`LearningSignal` with the kNN accuracy only (`knn_accuracy` in the logs)."""
+
+    def __init__(self, train, val, *, k=200, every=1, batch_size=64):
+        super().__init__(train, val, k=k, every=every, linear_probe=False, batch_size=batch_size, verbose=False)

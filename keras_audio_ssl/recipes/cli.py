@@ -62,6 +62,10 @@ def parse_args(fit_fn, argv=None, prog=None):
     parser.add_argument("--config", help="a preset JSON file, e.g. recipes/byola_audioset_d512.json")
     parser.add_argument("--data", required=True, help="audio folder, CSV manifest or TFRecord glob")
     parser.add_argument("--output-dir", default=None, help="run directory (default runs/<preset name>)")
+    parser.add_argument("--monitor", default=None,
+                        help="a labelled CSV manifest (path,label,split or fold): log kNN and quick linear-probe accuracy "
+                             "on it while pretraining (recipes.callbacks.LearningSignal; history.csv, TensorBoard)")
+    parser.add_argument("--monitor-every", type=int, default=1, help="with --monitor: every this many epochs")
     for name, default in defaults.items():
         if name == "output_dir":
             continue
@@ -76,6 +80,7 @@ def parse_args(fit_fn, argv=None, prog=None):
     data = args.pop("data")
     preset_path = args.pop("config")
     output_dir = args.pop("output_dir")
+    monitor, monitor_every = args.pop("monitor"), args.pop("monitor_every")
     preset = load_preset(preset_path) if preset_path else {}
     try:
         config = resolve_config(fit_fn, preset, args)
@@ -83,6 +88,13 @@ def parse_args(fit_fn, argv=None, prog=None):
         parser.error(str(e))
     config.pop("callbacks", None)
     config.pop("output_dir", None)
+    if monitor:
+        from keras_audio_ssl.recipes.callbacks import LearningSignal
+
+        try:
+            config["callbacks"] = [LearningSignal.from_manifest(monitor, every=monitor_every)]
+        except (ValueError, FileNotFoundError) as e:
+            parser.error(f"--monitor: {e}")
     if output_dir is None:
         name = os.path.splitext(os.path.basename(preset_path))[0] if preset_path else method
         output_dir = os.path.join("runs", name)
