@@ -6,7 +6,10 @@
 Builds an embedding model on a registered encoder (AudioNTT2020 by default; untrained
 weights: latency does not depend on their values), exports each TFLite variant, and times one clip per
 call (median over --runs after warm-up) with 1 interpreter thread and with all
-threads. Target (issue 5): fp32 1-s embedding at d=512 in <= 2 ms on this CPU.
+threads. Target (issue 5): fp32 1-s embedding at d=512 in <= 2 ms on this CPU. Each
+1-thread figure is also printed as a fraction of one core's float32 GEMM peak for the
+model's FLOPs (`flops.py`, front end included; the GEMM with one TensorFlow thread in a
+child process); speed target: >= 50 % for fp32, and the faster thread count named.
 Then the batch figure: `--batch-clips` (256) 1-s clips -> embeddings, clips/s, for Keras
 (one batched tf.function call) and each TFLite file (clip after clip through its `[1, N]`
 input, with the faster thread count); the official PyTorch BYOL-A embeds 100.8 clips/s on the
@@ -23,6 +26,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
 def median_ms(fn, runs, warmup):
@@ -100,7 +104,13 @@ def main(argv=None):
     from keras_audio_ssl.export import export_tflite
     from keras_audio_ssl.export.calibration import speech_like_waveforms
 
+    from flops import embedding_gflop
+    from throughput import cpu_model
+    from throughput import one_core_gemm_gflops
+
     all_threads = os.cpu_count() or 1
+    core_peak = one_core_gemm_gflops(512 if args.quick else 2048)
+    model_gflop = {}
     num_samples = int(round(args.seconds * 16000))
     clip = speech_like_waveforms(1, args.seconds, seed=3)[:1]
     rows, batch_rows = [], []
@@ -117,6 +127,7 @@ def main(argv=None):
         for d in args.feature_d:
             model = build_embedding_model(build_encoder(args.encoder, d), mean=-6.0, std=4.0)
             d = int(model.output_shape[-1])
+            model_gflop[d] = embedding_gflop(model, num_samples)
             keras_path = os.path.join(tmp, f"d{d}.keras")
             model.save(keras_path)
             fixed = tf.function(lambda x: model(x, training=False), input_signature=[tf.TensorSpec([1, num_samples], tf.float32)])
@@ -143,11 +154,17 @@ def main(argv=None):
             keras.backend.clear_session()
 
     label = "QUICK (script check, not a measurement)" if args.quick else f"median of {runs} runs"
-    print(f"\n{args.encoder}: single {args.seconds:g}-s clip latency, {label}; all threads = {all_threads}")
-    print(f"{'d':>5} {'variant':<20} {'size MB':>8} {'1 thread ms':>12} {'all threads ms':>15}")
+    print(f"\n{args.encoder} on {cpu_model()}: single {args.seconds:g}-s clip latency, {label}; "
+          f"all threads = {all_threads}; one core's GEMM peak {core_peak:.1f} GFLOP/s; model "
+          + ", ".join(f"d={d}: {g:.3f} GFLOP" for d, g in model_gflop.items()))
+    print(f"{'d':>5} {'variant':<20} {'size MB':>8} {'1 thread ms':>12} {'% 1-core':>9} {'all threads ms':>15} "
+          f"{'faster':>8}")
     for d, name, size, one, many in rows:
         many_text = f"{many:15.2f}" if many is not None else f"{'(tf default)':>15}"
-        print(f"{d:>5} {name:<20} {size / 1e6:8.2f} {one:12.2f} {many_text}")
+        # The Keras row runs on TensorFlow's default thread pools: no one-core fraction.
+        core = "" if many is None else f"{100 * model_gflop[d] / (one / 1000) / core_peak:8.1f}%"
+        faster = "" if many is None else ("1" if one <= many else str(all_threads))
+        print(f"{d:>5} {name:<20} {size / 1e6:8.2f} {one:12.2f} {core:>9} {many_text} {faster:>8}")
     if batch_rows:
         print(f"\nBatch embedding: {args.batch_clips} x {args.seconds:g}-s clips, median of {batch_runs} runs "
               "(official PyTorch BYOL-A: 100.8 clips/s on the 2-vCPU Xeon kind)")

@@ -14,15 +14,16 @@ Measures, in one run on this machine:
          encoder/projector/predictor on both views, target forward, symmetric loss,
          Adam, EMA update
   (d)    end to end: `BYOLA.train_step` on raw waveform batches (augmentation included)
-for d = 512 and 2048, B = 64 and 256, and the step's fraction of the GEMM peak using
-the issue's cost model: 1.35 GFLOP per clip at d=512, 2.36 at d=2048:
+for d = 512 and 2048, B = 64 and 256, and the step's fraction of the GEMM peak:
 fraction = clips/s x GFLOP/clip / (GEMM GFLOP/s), GEMM and step timed in the same
-process with the same thread settings. The GEMM figure is the best of several
+process with the same thread settings. GFLOP/clip comes from the traced graph
+(`benchmarks/flops.py`: 2 views x (3 x online forward + target forward); 1.38 at
+d=512 and 2.39 at d=2048 for AudioNTT2020). The GEMM figure is the best of several
 runs while the step rates are means over steps, so the fraction errs low.
 
 `--encoder` measures another registered encoder (`keras_audio_ssl.encoders.names()`,
 e.g. resnet18, vgg_like, crnn, efficientnet_b0) in the same BYOL-A setup, at its default width unless
-`--feature-d` is given; the cost model and the % of peak exist for AudioNTT2020 only.
+`--feature-d` is given, with its own cost model; the targets are the default encoder's.
 
 Targets (2-core CPU): (c) >= 60 % of peak at d=512 and >= 55 % at d=2048; (d) end to end
 >= 90 % of the step's own clips/s; (a) >= 5x the training step's clips/s. Each is printed for
@@ -42,7 +43,6 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 DEFAULT_ENCODER = "audio_ntt2020"
-GFLOP_PER_CLIP = {512: 1.35, 2048: 2.36}  # AudioNTT2020's cost model
 TARGET_STEP_FRACTION = {512: 0.60, 2048: 0.55}
 TARGET_E2E_OF_STEP = 0.90
 TARGET_PIPELINE_RATIO = 5.0
@@ -76,6 +76,20 @@ def gemm_gflops(n=2048, repeats=5):
         matmul(a, b).numpy()
         best = min(best, time.perf_counter() - t)
     return 2.0 * n**3 / best / 1e9
+
+
+def one_core_gemm_gflops(n=2048):
+    """`gemm_gflops` with one TensorFlow thread, in a child process (thread pools are
+    fixed once TensorFlow starts): the reference for single-thread latency."""
+    import subprocess
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    code = ("import tensorflow as tf; tf.config.threading.set_intra_op_parallelism_threads(1); "
+            "tf.config.threading.set_inter_op_parallelism_threads(1); import throughput; "
+            f"print(throughput.gemm_gflops({n}))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=here, capture_output=True, text=True, check=True,
+                         env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    return float(out.stdout.strip().splitlines()[-1])
 
 
 def _rate(fn, batch_size, steps, warmup=2):
@@ -178,15 +192,25 @@ def _tfrecord_source(paths, folder):
     return os.path.join(folder, "shards", "*.tfrecord*")
 
 
-def cost_model(encoder):
-    """GFLOP per clip by `feature_d`: AudioNTT2020's; none (empty) for another encoder."""
+def step_gflop_per_clip(encoder, feature_d):
+    """The BYOL-A training step's GFLOP per clip on `encoder` at `feature_d` (`flops.py`)."""
+    import keras
+
+    from flops import byola_step_gflop_per_clip
+
+    gflop = byola_step_gflop_per_clip(_byola(feature_d, False, encoder=encoder))
+    keras.backend.clear_session()
+    return gflop
+
+
+def is_default_encoder(encoder):
     from keras_audio_ssl import encoders
 
-    return GFLOP_PER_CLIP if encoders.get_class(encoder) is encoders.get_class(DEFAULT_ENCODER) else {}
+    return encoders.get_class(encoder) is encoders.get_class(DEFAULT_ENCODER)
 
 
 def default_feature_ds(encoder):
-    """The widths with a cost model (AudioNTT2020's 512 and 2048), else the encoder's own default `feature_d`.
+    """512 and 2048 for AudioNTT2020 (the speed targets' widths), else the encoder's own default `feature_d`.
 
     None for an encoder whose width follows from its architecture (no `feature_d`, e.g. slowfast_nfnet_f0).
     """
@@ -194,16 +218,16 @@ def default_feature_ds(encoder):
 
     from keras_audio_ssl import encoders
 
+    if is_default_encoder(encoder):
+        return tuple(TARGET_STEP_FRACTION)
     parameters = inspect.signature(encoders.get_class(encoder).__init__).parameters
-    own = parameters["feature_d"].default if "feature_d" in parameters else None
-    return tuple(cost_model(encoder)) or (own,)
+    return (parameters["feature_d"].default if "feature_d" in parameters else None,)
 
 
 def run(*, quick=False, jit_modes=(False,), feature_ds=None, batch_sizes=(64, 256), threads=None,
         encoder=DEFAULT_ENCODER):
     import tensorflow as tf
 
-    gflop_per_clip = cost_model(encoder)  # the % of peak and its targets need it
     if feature_ds is None:
         feature_ds = default_feature_ds(encoder)
 
@@ -223,7 +247,9 @@ def run(*, quick=False, jit_modes=(False,), feature_ds=None, batch_sizes=(64, 25
     print(f"Device: {device}, {cpu_model()}; TensorFlow {tf.__version__}; {pools}; "
           f"process may use {affinity} core(s)")
     print(f"float32 GEMM peak (tf.matmul {gemm_n}x{gemm_n}, best of several): {gemm:.1f} GFLOP/s")
-    print(f"Encoder: {encoder}\n")
+    gflop_per_clip = {d: step_gflop_per_clip(encoder, d) for d in feature_ds}
+    print(f"Encoder: {encoder}; training step cost (TF graph profiler, 2 views x (3 x online + target forward)): "
+          + ", ".join(f"d={d}: {g:.3f} GFLOP/clip" for d, g in gflop_per_clip.items()) + "\n")
 
     tmp = tempfile.mkdtemp(prefix="byola_bench_")
     rows = []
@@ -246,7 +272,7 @@ def run(*, quick=False, jit_modes=(False,), feature_ds=None, batch_sizes=(64, 25
                 for d in feature_ds:
                     for part, fn in (("(c) train step", bench_step), ("(d) end to end", bench_end_to_end)):
                         row = _measure(part, d, batch_size, jit, lambda: fn(d, batch_size, steps, jit, encoder))
-                        if row["rate"] is not None and d in gflop_per_clip:
+                        if row["rate"] is not None:
                             row["frac"] = row["rate"] * gflop_per_clip[d] / gemm
                         rows.append(row)
     finally:
@@ -269,12 +295,9 @@ def run(*, quick=False, jit_modes=(False,), feature_ds=None, batch_sizes=(64, 25
                 print(f"  jit={jit} d={d}: step or end to end failed (see above)")
                 continue
             e2e_of_step = e2e["rate"] / step["rate"]
-            if "frac" in step:
-                target = TARGET_STEP_FRACTION.get(d)
-                against = f"target >= {100 * target:.0f}%, ratio {step['frac'] / target:.2f}" if target else "no target"
-                of_peak = f"step {100 * step['frac']:.1f}% of peak ({against})"
-            else:
-                of_peak = f"step {step['rate']:.1f} clips/s (no cost model for {encoder})"
+            target = TARGET_STEP_FRACTION.get(d) if is_default_encoder(encoder) else None
+            against = f"target >= {100 * target:.0f}%, ratio {step['frac'] / target:.2f}" if target else "no target"
+            of_peak = f"step {100 * step['frac']:.1f}% of peak ({against})"
             print(f"  jit={jit} d={d} B={ref_b}: {of_peak}; end to end "
                   f"{100 * e2e_of_step:.0f}% of the step (target >= {100 * TARGET_E2E_OF_STEP:.0f}%, ratio "
                   f"{e2e_of_step / TARGET_E2E_OF_STEP:.2f}); input pipeline {pipe / step['rate']:.1f}x the step "
@@ -319,20 +342,16 @@ def main(argv=None):
                         help="a registered encoder name, e.g. resnet18, vgg_like, crnn, efficientnet_b0 "
                         f"(default {DEFAULT_ENCODER})")
     parser.add_argument("--feature-d", type=int, nargs="+", default=None,
-                        help="widths to measure (default: 512 and 2048 for audio_ntt2020, where the cost model "
-                        "exists; another encoder's own default)")
+                        help="widths to measure (default: 512 and 2048 for audio_ntt2020, the targets' widths; "
+                        "another encoder's own default)")
     parser.add_argument("--batch-size", type=int, nargs="+", default=[64, 256])
     parser.add_argument("--threads", type=int, default=None,
                         help="TF intra/inter-op threads for GEMM and steps alike (default: TF's)")
     args = parser.parse_args(argv)
     try:
-        widths = cost_model(args.encoder)
+        is_default_encoder(args.encoder)
     except ValueError as e:  # not a registered encoder
         parser.error(str(e))
-    unknown = sorted(set(args.feature_d or ()) - set(widths)) if widths else []
-    if unknown:
-        parser.error(f"--feature-d for {args.encoder}: choose from {sorted(widths)} (its cost model). "
-                     f"Received: feature_d={unknown}")
     if args.feature_d and default_feature_ds(args.encoder) == (None,):
         parser.error(f"{args.encoder}'s width follows from its architecture; drop --feature-d. "
                      f"Received: feature_d={args.feature_d}")

@@ -1,0 +1,122 @@
+"""The registered encoders side by side: size, training-step speed, on-device latency.
+
+    python benchmarks/encoders.py [--encoders audio_ntt2020 resnet18 ...] [--batch-size 64]
+        [--steps 3] [--runs 50] [--quick]
+
+For each encoder at its default width (AudioNTT2020 and the others that take one: 512;
+CRNN 64 as in Fonseca et al.; SlowFast NFNet-F0's follows from its architecture), in
+the BYOL-A setup of `benchmarks/throughput.py`, one run on this machine gives:
+
+  params        the encoder's parameters
+  step GFLOP    BYOL-A training step per clip (`flops.py`: 2 views x (3 x online + target forward))
+  step clips/s  the training step alone on pre-made 64 x 96 log-mel views, batch `--batch-size`
+  % peak        step clips/s x step GFLOP / float32 GEMM GFLOP/s (all threads, this process)
+  1-s GFLOP     one 1-s waveform -> embedding (log-mel front end included)
+  TFLite ms     fp32 TFLite, one 1-s clip per call, 1 interpreter thread (median of `--runs`)
+  % 1-core      1-s GFLOP / TFLite time / one core's GEMM GFLOP/s (measured in a child
+                process with one TensorFlow thread)
+
+`--quick` checks the script (batch 4, one step, few runs): its numbers are not measurements.
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def default_width(encoder):
+    import inspect
+
+    from keras_audio_ssl import encoders
+
+    parameters = inspect.signature(encoders.get_class(encoder).__init__).parameters
+    if "feature_d" not in parameters:
+        return None
+    return 64 if encoder == "crnn" else 512
+
+
+def measure(encoder, *, batch_size, steps, runs, tmp):
+    import keras
+    import numpy as np
+
+    from flops import embedding_gflop
+    from keras_audio_ssl.encoders import build_embedding_model
+    from keras_audio_ssl.encoders.embedding_model_parts import find_encoder
+    from keras_audio_ssl.export import export_tflite
+    from keras_audio_ssl.recipes.run import build_encoder
+    from latency import median_ms
+    from latency import tflite_runner
+    from throughput import bench_step
+    from throughput import step_gflop_per_clip
+
+    d = default_width(encoder)
+    started = time.perf_counter()
+    step_gflop = step_gflop_per_clip(encoder, d)
+    step_rate = bench_step(d, batch_size, steps, False, encoder=encoder)
+    keras.backend.clear_session()
+    model = build_embedding_model(build_encoder(encoder, d), mean=-6.0, std=4.0)
+    params = find_encoder(model).count_params()
+    width = int(model.output_shape[-1])
+    clip = (0.1 * np.random.default_rng(0).standard_normal((1, 16000))).astype(np.float32)
+    path = export_tflite(model, os.path.join(tmp, f"{encoder}.tflite"), quantize="none", clip_seconds=1.0)
+    tflite_ms = median_ms(tflite_runner(path, clip, 1), runs, max(2, runs // 10))
+    gflop_1s = embedding_gflop(model, 16000)
+    keras.backend.clear_session()
+    print(f"  measured {encoder} ({time.perf_counter() - started:.0f} s)", flush=True)
+    return dict(encoder=encoder, d=width, params=params, step_gflop=step_gflop, step_rate=step_rate,
+                gflop_1s=gflop_1s, tflite_ms=tflite_ms)
+
+
+def main(argv=None):
+    from keras_audio_ssl import encoders
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--encoders", nargs="+", default=encoders.names(), help="registered encoder names")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--steps", type=int, default=3, help="timed training steps (after 2 warm-up steps)")
+    parser.add_argument("--runs", type=int, default=50, help="TFLite calls the median is over")
+    parser.add_argument("--quick", action="store_true", help="script check: batch 4, 1 step, 5 runs")
+    args = parser.parse_args(argv)
+    for name in args.encoders:
+        try:
+            encoders.get_class(name)
+        except ValueError as error:
+            parser.error(str(error))
+    batch_size, steps, runs = (4, 1, 5) if args.quick else (args.batch_size, args.steps, args.runs)
+
+    import tensorflow as tf
+
+    from throughput import cpu_model
+    from throughput import gemm_gflops
+    from throughput import one_core_gemm_gflops
+
+    gemm = gemm_gflops(1024 if args.quick else 4096)
+    gemm_1 = one_core_gemm_gflops(512 if args.quick else 2048)
+    print(f"Device: {cpu_model()}, {os.cpu_count()} logical cores; TensorFlow {tf.__version__}")
+    print(f"float32 GEMM peak: {gemm:.1f} GFLOP/s (all threads), {gemm_1:.1f} GFLOP/s (one thread)", flush=True)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in args.encoders:
+            rows.append(measure(name, batch_size=batch_size, steps=steps, runs=runs, tmp=tmp))
+    print(f"\nBYOL-A training step at batch {batch_size} (no augmentation), fp32 TFLite 1-s latency on 1 thread"
+          + ("  [QUICK: script check, not a measurement]" if args.quick else ""))
+    header = (f"{'encoder':<18} {'d':>5} {'params':>11} {'step GFLOP':>10} {'clips/s':>8} {'% peak':>7} "
+              f"{'1-s GFLOP':>9} {'TFLite ms':>9} {'% 1-core':>8}")
+    print(header)
+    for r in rows:
+        frac = r["step_rate"] * r["step_gflop"] / gemm
+        core = r["gflop_1s"] / (r["tflite_ms"] / 1000) / gemm_1
+        print(f"{r['encoder']:<18} {r['d']:>5} {r['params']:>11,} {r['step_gflop']:>10.2f} {r['step_rate']:>8.1f} "
+              f"{100 * frac:>6.1f}% {r['gflop_1s']:>9.3f} {r['tflite_ms']:>9.2f} {100 * core:>7.1f}%")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,23 @@
+import os
+import re
+import subprocess
+import sys
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def test_quick_latency_prints_the_one_core_fraction_and_the_faster_thread_count():
+    proc = subprocess.run(
+        [sys.executable, "benchmarks/latency.py", "--quick", "--variants", "fp32", "--batch-clips", "4"],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout
+    peak = float(re.search(r"one core's GEMM peak ([0-9.]+) GFLOP/s", out).group(1))
+    gflop = float(re.search(r"d=512: ([0-9.]+) GFLOP", out).group(1))
+    assert peak > 0 and 0.1 < gflop < 0.3  # AudioNTT2020 d=512 on 1 s: about 0.18 GFLOP
+    row = next(line for line in out.splitlines() if "tflite fp32" in line and "%" in line).split()
+    one_ms, fraction, many_ms, faster = float(row[4]), float(row[5].rstrip("%")), float(row[6]), row[7]
+    assert abs(fraction - 100 * gflop / (one_ms / 1000) / peak) < 0.2
+    assert faster == ("1" if one_ms <= many_ms else str(os.cpu_count()))
+    assert re.search(r"tflite fp32\s+[0-9.]+\s+\d+ thread", out)  # the batch figure
