@@ -4,7 +4,9 @@
     python tools/prepare_audio.py --input train.csv --output shards/ --skip-bad-files
 
 Files are checked first (a broken file stops the job before any shard is
-written, unless --skip-bad-files). Shards are written in parallel, each under a
+written, unless --skip-bad-files), then dealt into shards in a seeded random
+order (--seed; --no-shuffle keeps the input order), so a corpus listed class by
+class does not give one-class shards. Shards are written in parallel, each under a
 temporary name renamed into place when complete; rerunning the same command
 skips finished shards, so an interrupted job resumes where it stopped.
 `<output>/index.json` lists the shards, their example and sample counts and the
@@ -29,6 +31,10 @@ def main(argv=None):
     parser.add_argument("--split", default=None, help="manifest only: keep rows whose `split` equals this")
     parser.add_argument("--skip-bad-files", action="store_true", help="skip unreadable files instead of failing")
     parser.add_argument("--prefix", default="audio", help="shard file name prefix")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the order files are dealt into shards (examples shuffled across shards)")
+    parser.add_argument("--no-shuffle", action="store_true",
+                        help="keep the input order: contiguous chunks of the file list per shard")
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument(
         "--out-of-range", choices=("error", "rescale"), default="error",
@@ -72,6 +78,7 @@ def main(argv=None):
             prefix=args.prefix,
             progress=not args.no_progress,
             out_of_range=args.out_of_range,
+            shuffle_seed=None if args.no_shuffle else args.seed,
         )
     except (ValueError, FileNotFoundError) as error:  # bad files or arguments: one line naming them, exit 2
         print(f"prepare_audio: error: {error}", file=sys.stderr)

@@ -131,8 +131,14 @@ def write_tfrecord_shards(
     prefix="audio",
     progress=True,
     out_of_range="error",
+    shuffle_seed=0,
 ):
     """Converts audio files into mono int16 TFRecord shards at `sample_rate`.
+
+    Files are spread over the shards in a seeded random order (`shuffle_seed`):
+    a corpus listed class by class (a sorted folder tree) would otherwise give
+    shards of one class each, and a reader that interleaves a few shards with a
+    bounded shuffle buffer would then train on batches of one or two classes.
 
     Float samples beyond [-1, 1] are clipped to the int16 range; each file
     that was clipped is listed in the index (`clipped`: path, samples clipped,
@@ -145,7 +151,8 @@ def write_tfrecord_shards(
     inputs match `index.json` are kept; only missing shards are written.
 
     Args:
-        paths: audio file paths; their order fixes the shard contents.
+        paths: audio file paths; with `shuffle_seed` their order and the seed fix
+            the shard contents.
         output_dir: folder for the shards and `index.json` (created).
         labels: optional labels aligned with `paths` (stored as text).
         num_shards: number of shards. Give this or `examples_per_shard`
@@ -159,6 +166,8 @@ def write_tfrecord_shards(
         out_of_range: float files peaking above 8.0 (int16-scaled floats):
             `"error"` refuses them (skipped and counted with
             `skip_bad_files=True`), `"rescale"` divides each by its peak.
+        shuffle_seed: seed of the order files are dealt into shards; `None`
+            keeps the order of `paths` (contiguous chunks).
 
     Returns:
         The index (dict, also written to `output_dir/index.json`): shard
@@ -200,6 +209,8 @@ def write_tfrecord_shards(
         logger.warning("Skipping bad audio files. %s", describe_failures(error.failures, len(paths)))
     bad = {path for path, _ in preflight_skipped}
     rows = [(p, None if labels is None else labels[i]) for i, p in enumerate(paths) if p not in bad]
+    if shuffle_seed is not None:
+        rows = [rows[i] for i in np.random.default_rng(shuffle_seed).permutation(len(rows))]
 
     if num_shards is None:
         per_shard = examples_per_shard or DEFAULT_EXAMPLES_PER_SHARD

@@ -97,14 +97,32 @@ def test_resume_rebuilds_only_the_missing_shard_with_same_content(tmp_path):
     assert second == first
 
 
+def test_files_listed_class_by_class_are_spread_over_the_shards(tmp_path):
+    paths = _clips(str(tmp_path / "clips"), 12, seconds=0.1)
+    labels = [f"class{i // 4}" for i in range(12)]  # a sorted tree: 4 files of each class in a row
+    out = str(tmp_path / "shuffled")
+    write_tfrecord_shards(paths, out, labels=labels, num_shards=3, progress=False)
+    per_shard = [[r["label"] for r in _records(os.path.join(out, name))] for name in _shards(out)]
+    assert sorted(sum(per_shard, [])) == sorted(labels)
+    assert all(len(set(shard)) > 1 for shard in per_shard)  # contiguous chunks would give one class each
+    again = str(tmp_path / "again")
+    write_tfrecord_shards(paths, again, labels=labels, num_shards=3, progress=False)
+    assert [open(os.path.join(out, n), "rb").read() for n in _shards(out)] == \
+        [open(os.path.join(again, n), "rb").read() for n in _shards(again)]  # seeded: same shards
+    ordered = str(tmp_path / "ordered")
+    write_tfrecord_shards(paths, ordered, labels=labels, num_shards=3, progress=False, shuffle_seed=None)
+    assert [{r["label"] for r in _records(os.path.join(ordered, n))} for n in _shards(ordered)] == \
+        [{"class0"}, {"class1"}, {"class2"}]
+
+
 def test_changed_inputs_rebuild_their_shard(tmp_path):
     paths = _clips(str(tmp_path / "clips"), 4, seconds=0.2)
     out = str(tmp_path / "out")
-    write_tfrecord_shards(paths, out, num_shards=2, progress=False)
+    write_tfrecord_shards(paths, out, num_shards=2, progress=False, shuffle_seed=None)
     before = {n: open(os.path.join(out, n), "rb").read() for n in _shards(out)}
     extra = _clips(str(tmp_path / "more"), 1, seconds=0.3)
     changed = paths[:3] + extra  # second shard's inputs change, first shard's do not
-    write_tfrecord_shards(changed, out, num_shards=2, progress=False)
+    write_tfrecord_shards(changed, out, num_shards=2, progress=False, shuffle_seed=None)
     after = {n: open(os.path.join(out, n), "rb").read() for n in _shards(out)}
     names = sorted(before)
     assert after[names[0]] == before[names[0]] and after[names[1]] != before[names[1]]
