@@ -195,7 +195,10 @@ def frames_encoder_like(encoder):
 
 
 def _encoder_input_tensor(model, encoder):
-    node = encoder._inbound_nodes[-1]
+    # The encoder's call inside `model`'s own graph: another graph that called the same
+    # encoder object later (an export, a probe model) added nodes that `model` does not own.
+    owned = [node for i, node in enumerate(encoder._inbound_nodes) if f"{id(encoder)}_ib-{i}" in model._nodes]
+    node = owned[0] if owned else encoder._inbound_nodes[-1]
     tensors = node.input_tensors
     return tensors[0] if isinstance(tensors, (list, tuple)) else tensors
 

@@ -51,3 +51,22 @@ def test_missing_paths_are_named(tmp_path):
 def test_non_positive_std_is_rejected():
     with pytest.raises(ValueError, match="Received: std=0.0"):
         build_embedding_model(AudioNTT2020(feature_d=8), mean=0.0, std=0.0)
+
+
+def test_frames_model_after_the_encoder_joined_another_graph():
+    import keras
+
+    from keras_audio_ssl.encoders.embedding_model_parts import build_frames_model
+    from keras_audio_ssl.encoders.embedding_model_parts import find_encoder
+
+    keras.utils.set_random_seed(0)
+    model = build_embedding_model(AudioNTT2020(feature_d=16), mean=-6.0, std=4.0)
+    encoder = find_encoder(model)
+    # Another model built on the same encoder object (as a probe or an export would).
+    other = keras.Model(inputs := keras.Input((64, None, 1)), encoder(inputs))
+    assert len(encoder._inbound_nodes) == 2 and other is not None
+    x = (0.1 * np.random.default_rng(0).standard_normal((2, 16000))).astype(np.float32)
+    frames = np.asarray(build_frames_model(model)(x, training=False))
+    assert frames.shape == (2, 12, 16)
+    np.testing.assert_allclose(frames.max(axis=1) + frames.mean(axis=1), np.asarray(model(x, training=False)),
+                               atol=1e-5)
