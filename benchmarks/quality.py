@@ -41,28 +41,11 @@ QUICK = dict(build_size="tiny", epochs=1, minutes=5.0, feature_d=32, batch_size=
              frame_probe_runs=2, probe_epochs=40)
 
 
-class _TimeBudget:
-    """Keras callback: no new epoch once the next one would overrun `minutes`."""
+def _TimeBudget(minutes):
+    """`recipes.callbacks.TimeBudget` (imported late: `--help` stays fast)."""
+    from keras_audio_ssl.recipes.callbacks import TimeBudget
 
-    def __new__(cls, minutes):
-        import keras
-
-        class TimeBudget(keras.callbacks.Callback):
-            def on_train_begin(self, logs=None):
-                self.start = time.time()
-                self.epoch_start = self.start
-                self.stopped_early = False
-
-            def on_epoch_begin(self, epoch, logs=None):
-                self.epoch_start = time.time()
-
-            def on_epoch_end(self, epoch, logs=None):
-                now = time.time()
-                if now + (now - self.epoch_start) - self.start > minutes * 60:
-                    self.model.stop_training = True
-                    self.stopped_early = True
-
-        return TimeBudget()
+    return TimeBudget(minutes)
 
 
 def _pool_paths(benchmark, pool_clips, seed):

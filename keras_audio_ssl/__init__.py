@@ -6,6 +6,8 @@ Entry points:
 - `keras_audio_ssl.evaluation.linear_probe(...)` and `python -m keras_audio_ssl.evaluation`.
 - `keras_audio_ssl.export.export_savedmodel(...)` / `export_tflite(...)`, and the
   `tools/export_*.py` command lines.
+- `keras_audio_ssl.tuning.search(...)` and `python -m keras_audio_ssl.tuning`: a
+  Keras Tuner search over a method's settings, scored on downstream tasks.
 
 `keras.saving.load_model` loads every `.keras` file the garden writes after a
 bare `import keras_audio_ssl` (see `keras_registration`). Subpackages and the
@@ -53,6 +55,7 @@ _SUBPACKAGES = (
     "offline_benchmark",
     "recipes",
     "synthetic",
+    "tuning",
 )
 _NAMES = {
     "LogMelSpectrogram": "audio",

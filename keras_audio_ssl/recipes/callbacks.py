@@ -5,6 +5,7 @@
 - `EncoderCheckpoint`: the online encoder's weights after every epoch, keeping the
   last few (the whole BYOL model with its Adam state is ~12x larger).
 - `ReportDecodeFailures`: names the files skipped for failing to decode, per epoch.
+- `TimeBudget`: starts no new epoch once the next one would overrun a wall-clock budget.
 - `LearningSignal`: cosine-kNN and quick linear-probe accuracy on a small labelled set
   every N epochs, in the logs (history.csv, TensorBoard); `KNNMonitor`: the kNN part.
 """
@@ -12,6 +13,7 @@
 import math
 import os
 import sys
+import time
 
 import keras
 
@@ -126,6 +128,32 @@ class ReportDecodeFailures(keras.callbacks.Callback):
             file=sys.stderr,
             flush=True,
         )
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Starts no new epoch once the next one would end after `minutes` of training.
+
+    Args:
+        minutes: the wall-clock budget of one `fit` call.
+    """
+
+    def __init__(self, minutes):
+        super().__init__()
+        self.minutes = minutes
+        self.stopped_early = False
+
+    def on_train_begin(self, logs=None):
+        self.start = self.epoch_start = time.time()
+        self.stopped_early = False
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_start = time.time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        now = time.time()
+        if now + (now - self.epoch_start) - self.start > self.minutes * 60:
+            self.model.stop_training = True
+            self.stopped_early = True
 
 
 class LearningSignal(keras.callbacks.Callback):

@@ -22,7 +22,7 @@ from keras_audio_ssl.recipes.presets import resolve_config
 RECIPES = ("byola", "cola", "simclr", "multi_strategy")
 
 
-def _parse_value(text, default):
+def parse_value(text, default):
     """Parses a command-line value using the type of the default."""
     if isinstance(default, bool):
         if text.lower() in ("1", "true", "yes", "on"):
@@ -73,7 +73,7 @@ def parse_args(fit_fn, argv=None, prog=None):
             "--" + name.replace("_", "-"),
             dest=name,
             default=argparse.SUPPRESS,
-            type=lambda text, d=default: _parse_value(text, d),
+            type=lambda text, d=default: parse_value(text, d),
             help=f"default {default!r}",
         )
     args = vars(parser.parse_args(argv))

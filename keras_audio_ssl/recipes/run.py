@@ -23,7 +23,6 @@ and a rename, the final ones before the status says "finished".
 
 import contextlib
 import inspect
-import json
 import os
 import platform
 import sys
@@ -167,16 +166,8 @@ def _versions():
     }
 
 
-def _read_json(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
-
-
 def _check_resume_compatible(output_dir, settings, state_shaping):
-    previous = _read_json(os.path.join(output_dir, "config.json"))
+    previous = run_state.read_json(os.path.join(output_dir, "config.json"))
     if not previous:
         return
     changed = {
@@ -259,7 +250,7 @@ def pretrain(data, *, method, settings, build_method, state_shaping=(), segments
 
     # Statistics: computed once per run directory and reused by every later call.
     norm_path = os.path.join(output_dir, "normalization.json")
-    stats = _read_json(norm_path) if has_state else None
+    stats = run_state.read_json(norm_path) if has_state else None
     source = _as_dataset_source(data)
     dataset_args = dict(
         segment_samples=settings["segment_samples"],
@@ -365,7 +356,7 @@ def pretrain(data, *, method, settings, build_method, state_shaping=(), segments
     elif state.epochs_finished > epochs:
         _say(verbose, f"The run in {output_dir} already has {state.epochs_finished} epochs (asked: {epochs}); "
              "returning it as it is")
-    previous = _read_json(config_path) or {}
+    previous = run_state.read_json(config_path) or {}
     missing = [name for name in FINAL_ARTEFACTS if not os.path.exists(os.path.join(output_dir, name))]
     if initial_epoch < epochs or missing or previous.get("status") != "finished":
         _write_final_artefacts(output_dir, encoder, mean, std, build_embedding_model)

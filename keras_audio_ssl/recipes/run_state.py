@@ -57,6 +57,16 @@ def write_text_atomic(path, text):
     fsync_dir(os.path.dirname(os.path.abspath(path)))
 
 
+def read_json(path):
+    """The JSON in `path`, or None when it is missing or unreadable (a file written
+    through `write_json_atomic` is whole or absent, so None means "not there")."""
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
 def write_json_atomic(path, obj):
     write_text_atomic(path, json.dumps(obj, indent=2) + "\n")
 
