@@ -3,8 +3,8 @@
     python benchmarks/encoders.py [--encoders audio_ntt2020 resnet18 ...] [--batch-size 64]
         [--steps 3] [--runs 50] [--quick]
 
-For each encoder at its default width (AudioNTT2020 and the others that take one: 512;
-CRNN 64 as in Fonseca et al.; SlowFast NFNet-F0's follows from its architecture), in
+For each encoder at its class's default width (512; AudioNTT2022 3072; CRNN 64 as in
+Fonseca et al.; SlowFast NFNet-F0's 1728 follows from its architecture), in
 the BYOL-A setup of `benchmarks/throughput.py`, one run on this machine gives:
 
   params        the encoder's parameters
@@ -32,14 +32,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def default_width(encoder):
+    """The encoder class's own default `feature_d` (None: fixed by the architecture)."""
     import inspect
 
     from keras_audio_ssl import encoders
 
-    parameters = inspect.signature(encoders.get_class(encoder).__init__).parameters
-    if "feature_d" not in parameters:
-        return None
-    return 64 if encoder == "crnn" else 512
+    parameter = inspect.signature(encoders.get_class(encoder).__init__).parameters.get("feature_d")
+    return None if parameter is None else parameter.default
 
 
 def measure(encoder, *, batch_size, steps, runs, tmp):

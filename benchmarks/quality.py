@@ -222,7 +222,7 @@ def run(benchmark=None, *, output="results/quality", methods=("byol-a",), build_
                       f"± {result['score_std']:.4f} ({time.time() - started_probe:.0f} s)", flush=True)
     long = results_frame(rows)
     table = _summary_table(long, list(methods))
-    budget_line = (f"Budget: {encoder} d={feature_d}, {len(pool)} pool clips, at most {epochs} epochs and "
+    budget_line = (f"Budget: {encoder} d={int(models['random'].output_shape[-1])}, {len(pool)} pool clips, at most {epochs} epochs and "
                    f"{minutes} min each, batch {batch}: {'; '.join(budgets)}; random = the same architecture "
                    f"untrained; linear probe x {probe_runs} seeds (mean ± std), "
                    + ("one seeded random crop of each task's unit length per clip (BYOL-A's protocol), statistics "

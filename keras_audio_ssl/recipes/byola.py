@@ -20,7 +20,8 @@ _STATE_SHAPING = ("memory_size", "random_linear_fader")
 
 
 def build_method(encoder, *, mean, std, mixup_ratio=0.4, memory_size=2048, ema_decay=0.99,
-                 random_linear_fader=False, seed=None):
+                 random_linear_fader=False, virtual_crop_scale=(1.0, 1.5), freq_scale=(0.6, 1.5),
+                 time_scale=(0.6, 1.5), seed=None):
     """The `BYOLA` model `fit()` trains (uncompiled)."""
     from keras_audio_ssl.methods import BYOLA
 
@@ -33,6 +34,9 @@ def build_method(encoder, *, mean, std, mixup_ratio=0.4, memory_size=2048, ema_d
         memory_size=memory_size,
         ema_decay=ema_decay,
         random_linear_fader=random_linear_fader,
+        virtual_crop_scale=tuple(virtual_crop_scale),
+        freq_scale=tuple(freq_scale),
+        time_scale=tuple(time_scale),
         seed=seed,
     )
 
@@ -50,6 +54,9 @@ def fit(
     ema_decay=0.99,
     encoder="AudioNTT2020",
     random_linear_fader=False,
+    virtual_crop_scale=(1.0, 1.5),
+    freq_scale=(0.6, 1.5),
+    time_scale=(0.6, 1.5),
     steps_per_epoch=None,
     norm_stats_samples=10000,
     segment_samples=15200,
@@ -84,6 +91,9 @@ def fit(
         encoder: a registered encoder (`encoders.names()`): `"AudioNTT2020"`
             (v1) or `"AudioNTT2022"` (v2), or any other.
         random_linear_fader: add BYOL-A v2's Random Linear Fader to the views.
+        virtual_crop_scale: Random Resize Crop's canvas, (frequency, time) x the input.
+        freq_scale: range of the crop's frequency size, x the input's bins.
+        time_scale: range of the crop's time size, x the input's frames.
         steps_per_epoch: steps per epoch over a repeated dataset; `None` = one
             pass over the data.
         norm_stats_samples: clips used to compute the pre-normalization stats.
@@ -112,11 +122,20 @@ def fit(
     run.check_positive_int("memory_size", memory_size)
     run.check_fraction("mixup_ratio", mixup_ratio)
     run.check_fraction("ema_decay", ema_decay)
+    for name, pair in (("virtual_crop_scale", virtual_crop_scale), ("freq_scale", freq_scale),
+                       ("time_scale", time_scale)):
+        if (not isinstance(pair, (list, tuple)) or len(pair) != 2
+                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in pair)
+                or (name != "virtual_crop_scale" and pair[0] > pair[1])):
+            raise ValueError(f"{name} must be two positive numbers" + ("" if name == "virtual_crop_scale" else
+                             " (low <= high)") + f". Received: {name}={pair!r}")
+        settings[name] = [float(v) for v in pair]
 
     def builder(encoder_model, *, mean, std):
         return build_method(
             encoder_model, mean=mean, std=std, mixup_ratio=mixup_ratio, memory_size=memory_size,
-            ema_decay=ema_decay, random_linear_fader=random_linear_fader, seed=seed,
+            ema_decay=ema_decay, random_linear_fader=random_linear_fader,
+            virtual_crop_scale=virtual_crop_scale, freq_scale=freq_scale, time_scale=time_scale, seed=seed,
         )
 
     return run.pretrain(

@@ -162,3 +162,18 @@ def test_resume_with_different_model_settings_is_refused(tmp_path, clips):
     (run / "config.json").write_text(json.dumps({"feature_d": 64, "encoder": "AudioNTT2020"}))
     with pytest.raises(ValueError, match=r"feature_d: 64 -> 32.*Received: feature_d=32"):
         byola.fit(clips, output_dir=str(run), epochs=2, **TINY)
+
+
+def test_random_resize_crop_ranges_reach_the_method_from_the_command_line(tmp_path):
+    from keras_audio_ssl.encoders import AudioNTT2020
+    from keras_audio_ssl.recipes import byola
+
+    data, _, config = byola.parse_args(["--data", str(tmp_path), "--freq-scale", "[0.8, 1.2]",
+                                        "--virtual-crop-scale", "[1.0, 2.0]"])
+    assert config["freq_scale"] == [0.8, 1.2] and config["time_scale"] == (0.6, 1.5)
+    model = byola.build_method(AudioNTT2020(feature_d=16), mean=-5.0, std=4.0, freq_scale=config["freq_scale"],
+                               virtual_crop_scale=config["virtual_crop_scale"])
+    assert model.freq_scale == (0.8, 1.2) and model.virtual_crop_scale == (1.0, 2.0)
+    assert model.time_scale == (0.6, 1.5)
+    with pytest.raises(ValueError, match="freq_scale"):
+        byola.fit(data, output_dir=str(tmp_path / "run"), freq_scale=(1.5, 0.6))

@@ -20,7 +20,6 @@ from keras_audio_ssl.tuning.space import recipe_fit
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LR = {"type": "float", "min": 1e-4, "max": 1e-3, "sampling": "log"}
-BYOLA_HAS_RRC = "virtual_crop_scale" in byola.fit.__kwdefaults__
 
 
 def test_an_unknown_hyperparameter_is_named_with_the_accepted_ones():
@@ -81,7 +80,6 @@ def test_virtual_crop_scale_is_a_frequency_time_pair():
         fit_settings({"virtual_crop_scale_max": 1.8}, fit)
 
 
-@pytest.mark.skipif(not BYOLA_HAS_RRC, reason="recipes.byola.fit has no Random Resize Crop settings yet")
 def test_byola_random_resize_crop_ranges_map_to_its_fit_arguments():
     settings = fit_settings({"freq_scale_min": 0.5, "freq_scale_max": 1.4, "virtual_crop_scale_time": 1.8},
                             byola.fit)
@@ -112,10 +110,7 @@ def test_tuning_presets_load_and_match_their_recipe():
     assert presets
     for path in presets:
         content = load_search_file(path)
-        space = content["space"]
-        if content["method"] == "byola" and not BYOLA_HAS_RRC:
-            space = {k: v for k, v in space.items() if not k.startswith(("freq_scale", "time_scale", "virtual_crop"))}
-        hypermodel = PretrainingHyperModel(content["method"], space, content.get("fixed"))
+        hypermodel = PretrainingHyperModel(content["method"], content["space"], content.get("fixed"))
         assert set(hypermodel.build(keras_tuner.HyperParameters())) >= set(content.get("fixed", {}))
 
 
