@@ -3,6 +3,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -40,6 +42,7 @@ def test_a_single_wider_feature_d_gets_its_own_targets():
     assert re.search(r"d=2048 B=8: step [0-9.]+% of peak \(target >= 55%", proc.stdout), proc.stdout[-2000:]
 
 
+@pytest.mark.large
 def test_another_encoder_gets_its_own_cost_model_and_percent_of_peak():
     proc = subprocess.run(
         [sys.executable, "benchmarks/throughput.py", "--quick", "--jit-compile", "off", "--encoder", "vgg_like"],
@@ -51,6 +54,7 @@ def test_another_encoder_gets_its_own_cost_model_and_percent_of_peak():
     assert re.search(r"d=512 B=8: step [0-9.]+% of peak \(no target\)", proc.stdout), proc.stdout[-2000:]
 
 
+@pytest.mark.large
 def test_encoder_table_lists_size_speed_and_latency_per_encoder():
     proc = subprocess.run(
         [sys.executable, "benchmarks/encoders.py", "--quick", "--encoders", "audio_ntt2020", "crnn"],
