@@ -7,10 +7,28 @@ from keras_audio_ssl import augment
 from keras_audio_ssl import distribute
 from keras_audio_ssl.heads import BYOLPredictionHead
 from keras_audio_ssl.heads import BYOLProjectionHead
+from keras_audio_ssl.layers.initialization import apply_initialization
+from keras_audio_ssl.layers.initialization import check_initialization
 from keras_audio_ssl.losses import byol_loss
 from keras_audio_ssl.methods import momentum
 from keras_audio_ssl.methods.base import SelfSupervisedMethod
 from keras_audio_ssl.methods.base import post_normalize_global
+
+
+AUGMENTATION_BLOCKS = ("mixup", "gaussian", "rrc")
+BATCH_NORM_VIEWS = ("joint", "per_view")
+
+
+def check_augmentations(augmentations):
+    """The augmentation block names as a tuple, or a ValueError naming what is wrong."""
+    if isinstance(augmentations, str):
+        augmentations = [augmentations] if augmentations else []
+    blocks = tuple(augmentations)
+    unknown = [b for b in blocks if b not in AUGMENTATION_BLOCKS]
+    if unknown or len(set(blocks)) != len(blocks) or {"mixup", "gaussian"} <= set(blocks):
+        raise ValueError(f"`augmentations` takes each of {AUGMENTATION_BLOCKS} at most once, and mixup or gaussian "
+                         f"(they share the mixing slot). Received: augmentations={list(blocks)!r}")
+    return blocks
 
 
 @keras.saving.register_keras_serializable(package="keras_audio_ssl")
@@ -27,7 +45,8 @@ class BYOLA(SelfSupervisedMethod):
     Design decisions (documented where the paper is silent):
     - Both views go through each network as one concatenated batch of 2B,
       so BatchNorm sees statistics over both views (current BYOL practice;
-      the v1 code ran the views one after the other).
+      the v1 code ran the views one after the other: `batch_norm_views=
+      "per_view"`).
     - The EMA covers the target's trainable parameters (BYOL, byol-pytorch
       as used by the official code). The target's BatchNorm runs in training
       mode and keeps its own moving statistics, as the official target did.
@@ -61,6 +80,17 @@ class BYOLA(SelfSupervisedMethod):
             deterministic (used by the distributed-equality test).
         synchronized_batch_norm: bool. Synchronize the heads' BatchNorm
             across replicas.
+        augmentations: the blocks between Pre- and Post-Normalization (applied
+            in the paper's order: mixing, then crop) from `"mixup"`, `"gaussian"` (the paper's Gaussian-noise
+            ablation block, `augment.GaussianNoise`, instead of mixup) and
+            `"rrc"`; default `("mixup", "rrc")` (BYOL-A). `()` leaves only the
+            normalizations (the paper's Table II rows).
+        batch_norm_views: `"joint"` (both views in one batch of 2B) or
+            `"per_view"` (each view through the networks on its own, as the
+            official v1 code: BatchNorm statistics per view).
+        initialization: `"keras"` (Glorot kernels, zero biases) or `"torch"`
+            (PyTorch's defaults, as the official code), for the online
+            encoder and heads; the target starts as their copy.
         **kwargs: `SelfSupervisedMethod` arguments (`n_mels`, `front_end`,
             `pre_norm_mean`, `pre_norm_std`, `collapse_threshold`, `seed`)
             and base model arguments.
@@ -100,10 +130,20 @@ class BYOLA(SelfSupervisedMethod):
         freq_scale=(0.6, 1.5),
         time_scale=(0.6, 1.5),
         synchronized_batch_norm=False,
+        augmentations=("mixup", "rrc"),
+        batch_norm_views="joint",
+        initialization="keras",
         **kwargs,
     ):
         super().__init__(encoder, **kwargs)
         momentum.check_ema_arguments(ema_decay, ema_schedule, ema_total_steps)
+        self.augmentations = check_augmentations(augmentations)
+        if batch_norm_views not in BATCH_NORM_VIEWS:
+            raise ValueError(f"`batch_norm_views` must be one of {BATCH_NORM_VIEWS}. "
+                             f"Received: batch_norm_views={batch_norm_views!r}")
+        self.batch_norm_views = batch_norm_views
+        check_initialization(initialization)
+        self.initialization = initialization
         self.projection_dim = projection_dim
         self.hidden_dim = hidden_dim
         self.ema_decay = float(ema_decay)
@@ -119,9 +159,15 @@ class BYOLA(SelfSupervisedMethod):
 
         # === Layers ===
         seeds = self.seeds(3)
+        if "mixup" in self.augmentations:
+            mixing = augment.MixupBYOLA(ratio=mixup_ratio, memory_size=memory_size, seed=seeds[0], name="mixup")
+        elif "gaussian" in self.augmentations:
+            mixing = augment.GaussianNoise(seed=seeds[0], name="gaussian_noise")
+        else:
+            mixing = False
         self.augmentation = augment.BYOLAAugmentation(
-            mixup=augment.MixupBYOLA(ratio=mixup_ratio, memory_size=memory_size, seed=seeds[0], name="mixup"),
-            rrc=augment.RandomResizeCrop(
+            mixup=mixing,
+            rrc=False if "rrc" not in self.augmentations else augment.RandomResizeCrop(
                 virtual_crop_scale=self.virtual_crop_scale,
                 freq_scale=self.freq_scale,
                 time_scale=self.time_scale,
@@ -154,6 +200,7 @@ class BYOLA(SelfSupervisedMethod):
         self.projector.build(embedding_shape)
         self.target_projector.build(embedding_shape)
         self.predictor.build((None, self.projection_dim))
+        apply_initialization(self.initialization, [self.encoder, self.projector, self.predictor], seed=self.seed)
         momentum.copy_weights(self._target_variables(), self._online_variables())
 
     def _target_variables(self):
@@ -177,9 +224,23 @@ class BYOLA(SelfSupervisedMethod):
 
     def compute_loss_and_diagnostics(self, views, training=True):
         normalized = views["views"]
-        projection = self.projector(self.encoder(normalized, training=training), training=training)
-        prediction = self.predictor(projection, training=training)
-        target = self.target_projector(self.target_encoder(normalized, training=training), training=training)
+
+        def online(x):
+            projection = self.projector(self.encoder(x, training=training), training=training)
+            return projection, self.predictor(projection, training=training)
+
+        def target_network(x):
+            return self.target_projector(self.target_encoder(x, training=training), training=training)
+
+        if self.batch_norm_views == "joint":
+            projection, prediction = online(normalized)
+            target = target_network(normalized)
+        else:
+            halves = ops.split(normalized, 2, axis=0)
+            (proj_1, pred_1), (proj_2, pred_2) = online(halves[0]), online(halves[1])
+            projection = ops.concatenate([proj_1, proj_2], axis=0)
+            prediction = ops.concatenate([pred_1, pred_2], axis=0)
+            target = ops.concatenate([target_network(h) for h in halves], axis=0)
         target = ops.stop_gradient(target)
         p1, p2 = ops.split(prediction, 2, axis=0)
         z1, z2 = ops.split(target, 2, axis=0)
@@ -199,7 +260,8 @@ class BYOLA(SelfSupervisedMethod):
 
     def after_step(self, x, views, diagnostics):
         momentum.ema_update(self._target_variables(), self._online_variables(), self.current_ema_decay())
-        self.mixup.update_memory(distribute.gather(x))
+        if isinstance(self.mixup, augment.MixupBYOLA):
+            self.mixup.update_memory(distribute.gather(x))
 
     def get_config(self):
         config = super().get_config()
@@ -217,6 +279,9 @@ class BYOLA(SelfSupervisedMethod):
                 "freq_scale": list(self.freq_scale),
                 "time_scale": list(self.time_scale),
                 "synchronized_batch_norm": self.synchronized_batch_norm,
+                "augmentations": list(self.augmentations),
+                "batch_norm_views": self.batch_norm_views,
+                "initialization": self.initialization,
             }
         )
         return config

@@ -16,12 +16,14 @@ from keras_audio_ssl.recipes import cli
 from keras_audio_ssl.recipes import run
 
 # Settings that shape BYOLA's saved state (on top of run.pretrain's own).
-_STATE_SHAPING = ("memory_size", "random_linear_fader")
+_STATE_SHAPING = ("memory_size", "random_linear_fader", "augmentations", "batch_norm_views", "initialization",
+                  "mel_scale")
 
 
 def build_method(encoder, *, mean, std, mixup_ratio=0.4, memory_size=2048, ema_decay=0.99,
                  random_linear_fader=False, virtual_crop_scale=(1.0, 1.5), freq_scale=(0.6, 1.5),
-                 time_scale=(0.6, 1.5), seed=None):
+                 time_scale=(0.6, 1.5), augmentations=("mixup", "rrc"), batch_norm_views="joint",
+                 initialization="keras", mel_scale="slaney", seed=None):
     """The `BYOLA` model `fit()` trains (uncompiled)."""
     from keras_audio_ssl.methods import BYOLA
 
@@ -30,6 +32,10 @@ def build_method(encoder, *, mean, std, mixup_ratio=0.4, memory_size=2048, ema_d
         pre_norm_mean=mean,
         pre_norm_std=std,
         n_mels=getattr(encoder, "n_mels", 64),
+        front_end=run.front_end({"mel_scale": mel_scale}, n_mels=getattr(encoder, "n_mels", 64)),
+        augmentations=augmentations,
+        batch_norm_views=batch_norm_views,
+        initialization=initialization,
         mixup_ratio=mixup_ratio,
         memory_size=memory_size,
         ema_decay=ema_decay,
@@ -57,6 +63,10 @@ def fit(
     virtual_crop_scale=(1.0, 1.5),
     freq_scale=(0.6, 1.5),
     time_scale=(0.6, 1.5),
+    augmentations=("mixup", "rrc"),
+    batch_norm_views="joint",
+    initialization="keras",
+    mel_scale="slaney",
     steps_per_epoch=None,
     norm_stats_samples=10000,
     segment_samples=15200,
@@ -94,6 +104,12 @@ def fit(
         virtual_crop_scale: Random Resize Crop's canvas, (frequency, time) x the input.
         freq_scale: range of the crop's frequency size, x the input's bins.
         time_scale: range of the crop's time size, x the input's frames.
+        augmentations: blocks between the normalizations: `["mixup", "rrc"]` (the
+            paper's), any subset, or `"gaussian"` for mixup (the paper's Table II).
+        batch_norm_views: `"joint"` (both views in one batch) or `"per_view"` (the official code).
+        initialization: `"keras"` (Glorot) or `"torch"` (PyTorch's defaults, the official code).
+        mel_scale: `"slaney"` (librosa; the released weights) or `"htk"` (torchaudio; the
+            official training code); the exported embedding model keeps it.
         steps_per_epoch: steps per epoch over a repeated dataset; `None` = one
             pass over the data.
         norm_stats_samples: clips used to compute the pre-normalization stats.
@@ -130,12 +146,25 @@ def fit(
             raise ValueError(f"{name} must be two positive numbers" + ("" if name == "virtual_crop_scale" else
                              " (low <= high)") + f". Received: {name}={pair!r}")
         settings[name] = [float(v) for v in pair]
+    from keras_audio_ssl.audio.mel_filters import MEL_SCALES
+    from keras_audio_ssl.layers.initialization import check_initialization
+    from keras_audio_ssl.methods.byola import BATCH_NORM_VIEWS
+    from keras_audio_ssl.methods.byola import check_augmentations
+
+    settings["augmentations"] = list(check_augmentations(augmentations))
+    if batch_norm_views not in BATCH_NORM_VIEWS:
+        raise ValueError(f"batch_norm_views must be one of {BATCH_NORM_VIEWS}. Received: batch_norm_views={batch_norm_views!r}")
+    check_initialization(initialization)
+    if mel_scale not in MEL_SCALES:
+        raise ValueError(f"mel_scale must be one of {MEL_SCALES}. Received: mel_scale={mel_scale!r}")
 
     def builder(encoder_model, *, mean, std):
         return build_method(
             encoder_model, mean=mean, std=std, mixup_ratio=mixup_ratio, memory_size=memory_size,
             ema_decay=ema_decay, random_linear_fader=random_linear_fader,
-            virtual_crop_scale=virtual_crop_scale, freq_scale=freq_scale, time_scale=time_scale, seed=seed,
+            virtual_crop_scale=virtual_crop_scale, freq_scale=freq_scale, time_scale=time_scale,
+            augmentations=augmentations, batch_norm_views=batch_norm_views, initialization=initialization,
+            mel_scale=mel_scale, seed=seed,
         )
 
     return run.pretrain(

@@ -275,7 +275,7 @@ def pretrain(data, *, method, settings, build_method, state_shaping=(), segments
         with _decode_errors_named(dataset_args):
             mean, std = log_mel_statistics(
                 stats_ds, settings["norm_stats_samples"], total=stats_ds.num_examples, verbose=verbose,
-                front_end=_front_end(settings),
+                front_end=front_end(settings),
             )
         skipped = dataset_args["decode_failures"].unreported()
         if skipped:
@@ -359,7 +359,8 @@ def pretrain(data, *, method, settings, build_method, state_shaping=(), segments
     previous = run_state.read_json(config_path) or {}
     missing = [name for name in FINAL_ARTEFACTS if not os.path.exists(os.path.join(output_dir, name))]
     if initial_epoch < epochs or missing or previous.get("status") != "finished":
-        _write_final_artefacts(output_dir, encoder, mean, std, build_embedding_model)
+        _write_final_artefacts(output_dir, encoder, mean, std, build_embedding_model,
+                               front_end(settings, n_mels=getattr(encoder, "n_mels", 64)))
         config.update(
             status="finished",
             epochs_finished=state.epochs_finished,
@@ -371,13 +372,16 @@ def pretrain(data, *, method, settings, build_method, state_shaping=(), segments
     return model, _history(state)
 
 
-def _front_end(settings):
-    """The log-mel of the statistics: the default one, or with the recipe's own `n_mels`."""
-    if settings.get("n_mels") is None:
+def front_end(settings, n_mels=64):
+    """The recipe's log-mel front end: `None` for the default one, else one with the
+    settings' own `n_mels` (else `n_mels`) and `mel_scale`. Statistics, training and the
+    exported embedding model all use it."""
+    mel_scale = settings.get("mel_scale") or "slaney"
+    if settings.get("n_mels") is None and mel_scale == "slaney":
         return None
     from keras_audio_ssl.audio import LogMelSpectrogram
 
-    return LogMelSpectrogram(n_mels=settings["n_mels"])
+    return LogMelSpectrogram(n_mels=settings.get("n_mels") or n_mels, mel_scale=mel_scale)
 
 
 @contextlib.contextmanager
@@ -406,9 +410,9 @@ def _unseeded_epochs(source, settings, seed, segments_per_clip, dataset_args, ve
     return dataset
 
 
-def _write_final_artefacts(output_dir, encoder, mean, std, build_embedding_model):
+def _write_final_artefacts(output_dir, encoder, mean, std, build_embedding_model, front_end_layer=None):
     save = run_state.save_atomic
     save(encoder.save, os.path.join(output_dir, "encoder.keras"))
     save(encoder.save_weights, os.path.join(output_dir, "encoder.weights.h5"))
-    embedding_model = build_embedding_model(encoder, mean=mean, std=std)
+    embedding_model = build_embedding_model(encoder, mean=mean, std=std, front_end=front_end_layer)
     save(embedding_model.save, os.path.join(output_dir, "embedding_model.keras"))

@@ -177,3 +177,32 @@ def test_random_resize_crop_ranges_reach_the_method_from_the_command_line(tmp_pa
     assert model.time_scale == (0.6, 1.5)
     with pytest.raises(ValueError, match="freq_scale"):
         byola.fit(data, output_dir=str(tmp_path / "run"), freq_scale=(1.5, 0.6))
+
+
+def test_ablation_settings_reach_the_run_and_the_exported_front_end(tmp_path, clips):
+    from keras_audio_ssl.encoders import load_embedding_model
+    from keras_audio_ssl.encoders.embedding_model_parts import find_front_end
+
+    data, _, config = byola.parse_args(["--data", str(tmp_path), "--augmentations", '["rrc"]',
+                                        "--mel-scale", "htk", "--batch-norm-views", "per_view"])
+    assert config["augmentations"] == ["rrc"] and config["mel_scale"] == "htk"
+    run = tmp_path / "run"
+    settings = dict(augmentations=["gaussian", "rrc"], batch_norm_views="per_view", initialization="torch",
+                    mel_scale="htk")
+    model, history = byola.fit(clips, output_dir=str(run), epochs=1, **settings, **TINY)
+    assert np.isfinite(history.history["loss"][-1])
+    assert model.front_end.mel_scale == "htk" and model.batch_norm_views == "per_view"
+    saved = json.loads((run / "config.json").read_text())
+    assert {k: saved[k] for k in settings} == settings
+    # The shipped embedding model computes the log-mel it was trained on.
+    assert find_front_end(load_embedding_model(str(run))).mel_scale == "htk"
+    slaney = byola.fit(clips, output_dir=str(tmp_path / "slaney"), epochs=1, **TINY)[0]
+    assert slaney.front_end.mel_scale == "slaney"
+    stats = [json.loads((r / "normalization.json").read_text())["mean"] for r in (run, tmp_path / "slaney")]
+    assert abs(stats[0] - stats[1]) > 1e-3  # the statistics were taken with the run's own mel scale
+    with pytest.raises(ValueError, match="mel_scale"):
+        byola.fit(clips, output_dir=str(run), epochs=2, **{**settings, "mel_scale": "slaney"}, **TINY)
+    for bad in (dict(mel_scale="bark"), dict(batch_norm_views="both"), dict(initialization="he"),
+                dict(augmentations=["mixup", "gaussian"])):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            byola.fit(clips, output_dir=str(tmp_path / "bad"), epochs=1, **bad, **TINY)
