@@ -1,0 +1,128 @@
+"""benchmarks/ablation.py: variants, the balanced pool, matched random baselines, the table, a tiny grid."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from keras_audio_ssl import synthetic
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPO, "benchmarks"))
+import ablation  # noqa: E402
+
+
+def _fake_benchmark(root, speech=6, music=2):
+    """A pool (speech/ and music/ folders) and one two-class task: tones low vs high."""
+    import soundfile as sf
+
+    rows = []
+    for kind, count in (("speech", speech), ("music", music)):
+        os.makedirs(root / "audio" / "pretrain_pool" / kind)
+        for i, clip in enumerate(synthetic.make_unlabeled_corpus(count, seconds=1.0, seed=len(kind))):
+            path = f"audio/pretrain_pool/{kind}/{i}.wav"
+            sf.write(root / path, clip, 16000)
+            rows.append({"path": path, "label": "", "split": "pretrain", "group": kind})
+    pd.DataFrame(rows).to_csv(root / "pretrain_pool.csv", index=False)
+    t = np.arange(16000) / 16000.0
+    rng = np.random.default_rng(0)
+    task = []
+    for i in range(24):
+        label = ["low", "high"][i % 2]
+        hz = rng.uniform(200, 400) if label == "low" else rng.uniform(2000, 4000)
+        path = f"audio/tones/{i}.wav"
+        os.makedirs(root / "audio" / "tones", exist_ok=True)
+        sf.write(root / path, (0.3 * np.sin(2 * np.pi * hz * t) + 0.01 * rng.standard_normal(16000)).astype("float32"),
+                 16000)
+        task.append({"path": path, "label": label, "split": ["train", "train", "valid", "test"][i // 2 % 4]})
+    pd.DataFrame(task).to_csv(root / "tones.csv", index=False)
+    (root / "benchmark.json").write_text(json.dumps({"tasks": {
+        "pretrain_pool": {"type": "unlabeled", "manifest": "pretrain_pool.csv"},
+        "tones": {"type": "classification", "manifest": "tones.csv"}}}))
+    return root
+
+
+def test_balanced_pool_repeats_the_rarer_kind(tmp_path):
+    bench = _fake_benchmark(tmp_path / "bench")
+    as_built = ablation.pool_paths(str(bench), "benchmark")
+    balanced = ablation.pool_paths(str(bench), "balanced", seed=0)
+    assert ablation.pool_composition(as_built) == "music 2, speech 6"
+    assert ablation.pool_composition(balanced) == "music 6, speech 6"
+    assert set(balanced) == set(as_built)  # repeats, nothing new
+    assert balanced == ablation.pool_paths(str(bench), "balanced", seed=0)
+    with pytest.raises(ValueError, match="pool mode"):
+        ablation.pool_paths(str(bench), "speech only")
+
+
+def test_variants_change_one_thing_and_random_baselines_match_them():
+    default, _ = ablation.variant_settings("default", 512)
+    assert default == {"feature_d": 512, "learning_rate": 3e-4}
+    for name in ablation.VARIANTS:
+        settings, pool = ablation.variant_settings(name, 512)
+        changed = {k for k in settings if settings[k] != default.get(k)} | ({"pool"} if pool != "benchmark" else set())
+        assert len(changed) == 1 or name == "default", (name, changed)
+    assert ablation.random_key(ablation.variant_settings("torch init", 512)[0]) == (512, "slaney", "torch")
+    assert ablation.random_key(ablation.variant_settings("htk mel", 512)[0]) == (512, "htk", "keras")
+    assert ablation.random_key(ablation.variant_settings("rrc", 512)[0]) == ablation.random_key(default)
+    with pytest.raises(ValueError, match="Unknown variant 'bogus'"):
+        ablation.variant_settings("bogus", 512)
+
+
+def _result(scores_by_task):
+    return {"tasks": {t: {"score": float(np.mean(s)), "std": float(np.std(s)), "scores": s}
+                      for t, s in scores_by_task.items()}, "epochs": 3, "minutes": 1.0}
+
+
+def test_summary_table_margins_and_differences():
+    random = _result({"a": [0.5, 0.5], "b": [0.4, 0.6]})
+    rows = [("default", "default", _result({"a": [0.6, 0.8], "b": [0.5, 0.5]}), random),
+            ("rrc", "rrc", _result({"a": [0.4, 0.4], "b": [0.6, 0.6]}), random)]
+    table = ablation.summary_table(rows).set_index("variant")
+    assert table.loc["default", "average"] == pytest.approx(0.6)
+    assert table.loc["default", "± seeds"] == pytest.approx(0.05)  # per-seed averages 0.55 and 0.65
+    assert table.loc["default", "margin"] == pytest.approx(0.1)
+    assert table.loc["rrc", "vs default"] == pytest.approx(-0.1)
+    assert table.loc["rrc", "worst task vs random"] == pytest.approx(-0.1)  # task a: 0.4 vs 0.5
+    assert table.loc["default", "random"] == pytest.approx(0.5)
+
+
+def test_a_tiny_grid_runs_keeps_results_and_reruns_without_training(tmp_path):
+    bench = _fake_benchmark(tmp_path / "bench")
+    out = tmp_path / "ablation"
+    command = [sys.executable, "benchmarks/ablation.py", "--benchmark", str(bench), "--output", str(out),
+               "--variants", "default", "torch init", "--minutes", "0.02", "--curve", "0.05", "0.1", "--epochs", "2",
+               "--feature-d", "16", "--batch-size", "4", "--probe-runs", "2", "--probe-epochs", "20"]
+    proc = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    table = pd.read_csv(out / "ablation.csv").set_index("variant")
+    assert list(table.index) == ["default", "torch init", "default @ 0.05 min", "default @ 0.1 min"]
+    assert table.loc["torch init", "margin"] == pytest.approx(table.loc["torch init", "average"]
+                                                              - table.loc["torch init", "random"], abs=2e-4)
+    assert table["tones"].between(0, 1).all() and (table["epochs"] >= 1).all()
+    # Two random baselines, one per initialization scheme; the curve's later point trained on.
+    assert sorted(os.listdir(out / "results")) == sorted(
+        ["default.json", "torch_init.json", "default___0_05_min.json", "default___0_1_min.json",
+         "random_d16_slaney_keras.json", "random_d16_slaney_torch.json"])
+    curve = [json.loads((out / "results" / f).read_text())["epochs"]
+             for f in ("default___0_05_min.json", "default___0_1_min.json")]
+    assert curve[1] >= curve[0]
+    # A second call reads the kept results: nothing is trained or probed again.
+    first = pd.read_csv(out / "ablation.csv")
+    again = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "pool clips" not in again.stdout and "[ablation] tones" not in again.stdout
+    pd.testing.assert_frame_equal(pd.read_csv(out / "ablation.csv"), first)
+    bad = subprocess.run([*command[:6], "--variants", "bogus"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "Unknown variant 'bogus'" in bad.stderr
+
+
+def test_the_curve_must_start_after_the_default_budget(tmp_path):
+    with pytest.raises(ValueError, match="curve"):
+        ablation.run(str(_fake_benchmark(tmp_path / "bench")), output=str(tmp_path / "out"), variants=("default",),
+                     curve=(5.0, 10.0), minutes=5.0)
+    with pytest.raises(ValueError, match="increasing"):
+        ablation.run(str(tmp_path / "bench"), output=str(tmp_path / "out"), variants=("default",), curve=(20.0, 10.0))
