@@ -76,6 +76,7 @@ def fit(
     keep_checkpoints=5,
     verbose=1,
     skip_bad_files=False,
+    strategy=None,
     callbacks=None,
 ):
     """Pretrains BYOL-A and writes a run directory (see `recipes.run`).
@@ -120,6 +121,8 @@ def fit(
         keep_checkpoints: per-epoch encoder checkpoints to keep (`None`: all).
         verbose: 0 silent, 1 progress bar (one line per epoch when not a terminal), 2 one line per epoch.
         skip_bad_files: skip undecodable files (reporting them) instead of failing.
+        strategy: `None` (the default device), `"mirrored"` (every local GPU, one process),
+            or a `tf.distribute.Strategy`; `batch_size` is the global batch (see `recipes.run`).
         callbacks: extra Keras callbacks.
 
     Returns:

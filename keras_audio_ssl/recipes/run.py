@@ -19,6 +19,12 @@ finished run called again with the same settings returns its model without
 training; a larger `epochs` continues from the last finished epoch (history
 appended, statistics reused); every file is written through a temporary name
 and a rename, the final ones before the status says "finished".
+
+Distribution: `fit(..., strategy="mirrored")` or any single-process
+`tf.distribute.Strategy` builds the model, optimizer and method state in the
+strategy's scope; `batch_size` stays the global batch, split between replicas, and
+the methods gather what the papers compute over the whole batch (memory banks,
+post-normalization statistics, contrastive negatives) across replicas.
 """
 
 import contextlib
@@ -109,6 +115,39 @@ def check_positive_int(name, value, allow_none=False):
 def check_fraction(name, value, low=0.0, high=1.0):
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not low <= value <= high:
         raise ValueError(f"{name} must be a number in [{low}, {high}]. Received: {name}={value!r}")
+
+
+STRATEGIES = ("mirrored",)
+
+
+def resolve_strategy(strategy):
+    """`(strategy or None, its description for config.json)`.
+
+    `None` trains on the default device; `"mirrored"` builds a `MirroredStrategy` over
+    every local GPU (the CPU when there is none); a `tf.distribute.Strategy` is used as
+    given (its scope holds the model, the optimizer and the method's state, and Keras's
+    `fit` splits each global batch between the replicas). A strategy spanning several
+    worker processes is refused: every worker would write the same run directory.
+    """
+    if strategy is None:
+        return None, None
+    import tensorflow as tf
+
+    if isinstance(strategy, str):
+        if strategy not in STRATEGIES:
+            raise ValueError(f"strategy must be one of {STRATEGIES}, a tf.distribute.Strategy or None. "
+                             f"Received: strategy={strategy!r}")
+        strategy = tf.distribute.MirroredStrategy()
+    if not isinstance(strategy, tf.distribute.Strategy):
+        raise ValueError(f"strategy must be one of {STRATEGIES}, a tf.distribute.Strategy or None. "
+                         f"Received: strategy={strategy!r}")
+    resolver = getattr(strategy, "cluster_resolver", None)
+    spec = resolver.cluster_spec().as_dict() if resolver is not None else {}
+    workers = sum(len(tasks) for job, tasks in spec.items() if job in ("chief", "worker"))
+    if workers > 1:
+        raise ValueError(f"The recipes write one run directory from one process; a strategy over {workers} worker "
+                         f"processes is not supported yet. Received: strategy={type(strategy).__name__}")
+    return strategy, {"type": type(strategy).__name__, "replicas": int(strategy.num_replicas_in_sync)}
 
 
 def _check_common(settings):
@@ -230,6 +269,7 @@ def pretrain(data, *, method, settings, build_method, state_shaping=(), segments
     from keras_audio_ssl.encoders import build_embedding_model
 
     settings = dict(settings, method=method)
+    strategy, settings["strategy"] = resolve_strategy(settings.get("strategy"))
     _check_common(settings)
     verbose = settings["verbose"]
     if verbose == 1 and not sys.stdout.isatty():
@@ -299,12 +339,13 @@ def pretrain(data, *, method, settings, build_method, state_shaping=(), segments
     }
     config_path = os.path.join(output_dir, "config.json")
 
-    encoder = build_encoder(settings["encoder"], settings["feature_d"], settings.get("n_mels"))
-    model = build_method(encoder, mean=mean, std=std)
-    model.compile(optimizer=keras.optimizers.Adam(settings["learning_rate"]), jit_compile=use_jit)
-    model.build((None, settings["segment_samples"]))
-    if not model.optimizer.built:
-        model.optimizer.build(model.trainable_variables)
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        encoder = build_encoder(settings["encoder"], settings["feature_d"], settings.get("n_mels"))
+        model = build_method(encoder, mean=mean, std=std)
+        model.compile(optimizer=keras.optimizers.Adam(settings["learning_rate"]), jit_compile=use_jit)
+        model.build((None, settings["segment_samples"]))
+        if not model.optimizer.built:
+            model.optimizer.build(model.trainable_variables)
     initial_epoch = state.restore_into(model) if state.checkpoints else 0
     for note in state.notes:
         print(f"Resume: {note}", file=sys.stderr, flush=True)

@@ -29,7 +29,7 @@ import os
 import warnings
 
 #: Settings a search never draws: where a trial's run goes and what it prints are the tuner's.
-NOT_TUNABLE = ("output_dir", "callbacks", "verbose")
+NOT_TUNABLE = ("output_dir", "callbacks", "verbose", "strategy")
 
 #: The scalar names of each half of a pair setting (default: ("min", "max")).
 PAIR_PARTS = {"virtual_crop_scale": ("freq", "time")}

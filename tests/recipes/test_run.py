@@ -159,3 +159,32 @@ def test_each_file_header_is_checked_once_per_fit(tmp_path, monkeypatch):
     audio = _audio_folder(tmp_path / "audio", count=12)
     byola.fit(str(audio), output_dir=str(tmp_path / "run"), epochs=1, **TINY)
     assert len(calls) == 12 and len(set(calls)) == 12  # statistics and training share one check
+
+
+@pytest.mark.parametrize("recipe", ["byola", "cola"])
+def test_fit_under_mirrored_strategy_on_two_replicas_and_resume(tmp_path, recipe):
+    import json as json_module
+    import subprocess
+    import sys
+
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    proc = subprocess.run([sys.executable, os.path.join(repo, "tests", "recipes", "mirrored_fit.py"), recipe,
+                           str(tmp_path / "run")], cwd=repo, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json_module.loads(proc.stdout.strip().splitlines()[-1])
+    assert summary["replicas"] == 2 and summary["variables_mirrored"]
+    assert summary["config_strategy"] == {"type": "MirroredStrategy", "replicas": 2}
+    # The resumed call trained one more epoch on top of the first: history covers both.
+    assert len(summary["losses"]) == 2 and summary["losses"][0] == summary["first_losses"][0]
+    assert summary["finite"] and summary["epochs_finished"] == 2 and summary["status"] == "finished"
+
+
+def test_strategy_argument_is_checked(tmp_path):
+    from keras_audio_ssl.recipes import byola
+
+    for bad in ("tpu_pod", 3):
+        with pytest.raises(ValueError, match="strategy"):
+            byola.fit(np.zeros((4, 15200), "float32"), output_dir=str(tmp_path / "run"), strategy=bad, epochs=1)
+    from keras_audio_ssl.recipes.run import resolve_strategy
+
+    assert resolve_strategy(None) == (None, None)
