@@ -32,7 +32,6 @@ directories). Pretraining minutes are wall time: keep the machine otherwise idle
 """
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -83,8 +82,9 @@ def pool_paths(benchmark, mode, seed=0):
     """The pretraining pool's paths. `"balanced"` repeats the rarer kind (the folder under
     `pretrain_pool/`, e.g. speech / music) until every kind is as frequent as the commonest,
     so an epoch sees each kind equally often; `"benchmark"` keeps the pool as built."""
-    pool = pd.read_csv(os.path.join(benchmark, "pretrain_pool.csv"))
-    paths = [p if os.path.isabs(p) else os.path.join(benchmark, p) for p in pool["path"]]
+    from quality import _pool_paths
+
+    paths = _pool_paths(benchmark, None, seed)
     if mode == "benchmark":
         return paths
     if mode != "balanced":
@@ -112,10 +112,9 @@ def _slug(name):
 
 
 def _read(path):
-    if os.path.isfile(path):
-        with open(path) as f:
-            return json.load(f)
-    return None
+    from keras_audio_ssl.recipes.run_state import read_json
+
+    return read_json(path)
 
 
 def _write(path, value):
@@ -140,7 +139,7 @@ def _average(result):
     return float(per_seed.mean()), float(per_seed.std())
 
 
-def _pretrain(name, settings, paths, run_dir, *, epochs, minutes, batch_size, seed, verbose):
+def _pretrain(settings, paths, run_dir, *, epochs, minutes, batch_size, seed, verbose):
     from keras_audio_ssl.recipes import byola
     from keras_audio_ssl.recipes.callbacks import TimeBudget
 
@@ -218,7 +217,7 @@ def run(benchmark=None, *, output="results/ablation", variants=GRID, curve=(), b
             budget = minutes if point is None else point - trained_curve
             print(f"[ablation] {row_name}: {VARIANTS[variant][0]}; {len(paths)} pool clips ({pool_composition(paths)}), "
                   f"<= {epochs if point is None else 10 ** 4} epochs, <= {budget:g} min", flush=True)
-            n_epochs, spent = _pretrain(row_name, settings, paths, run_dir, epochs=epochs if point is None else 10 ** 4,
+            n_epochs, spent = _pretrain(settings, paths, run_dir, epochs=epochs if point is None else 10 ** 4,
                                         minutes=budget, batch_size=batch_size, seed=seed, verbose=verbose)
             result = probe(load_embedding_model(run_dir), row_name)
             result.update(epochs=n_epochs, minutes=round(spent + (trained_curve if point else 0.0), 2),

@@ -31,6 +31,12 @@ def check_augmentations(augmentations):
     return blocks
 
 
+def check_batch_norm_views(batch_norm_views):
+    if batch_norm_views not in BATCH_NORM_VIEWS:
+        raise ValueError(f"`batch_norm_views` must be one of {BATCH_NORM_VIEWS}. "
+                         f"Received: batch_norm_views={batch_norm_views!r}")
+
+
 @keras.saving.register_keras_serializable(package="keras_audio_ssl")
 class BYOLA(SelfSupervisedMethod):
     """BYOL for Audio (Niizumi et al., ICASSP/IJCNN 2021; v2 2023).
@@ -138,9 +144,7 @@ class BYOLA(SelfSupervisedMethod):
         super().__init__(encoder, **kwargs)
         momentum.check_ema_arguments(ema_decay, ema_schedule, ema_total_steps)
         self.augmentations = check_augmentations(augmentations)
-        if batch_norm_views not in BATCH_NORM_VIEWS:
-            raise ValueError(f"`batch_norm_views` must be one of {BATCH_NORM_VIEWS}. "
-                             f"Received: batch_norm_views={batch_norm_views!r}")
+        check_batch_norm_views(batch_norm_views)
         self.batch_norm_views = batch_norm_views
         check_initialization(initialization)
         self.initialization = initialization

@@ -151,12 +151,11 @@ def fit(
         settings[name] = [float(v) for v in pair]
     from keras_audio_ssl.audio.mel_filters import MEL_SCALES
     from keras_audio_ssl.layers.initialization import check_initialization
-    from keras_audio_ssl.methods.byola import BATCH_NORM_VIEWS
     from keras_audio_ssl.methods.byola import check_augmentations
+    from keras_audio_ssl.methods.byola import check_batch_norm_views
 
     settings["augmentations"] = list(check_augmentations(augmentations))
-    if batch_norm_views not in BATCH_NORM_VIEWS:
-        raise ValueError(f"batch_norm_views must be one of {BATCH_NORM_VIEWS}. Received: batch_norm_views={batch_norm_views!r}")
+    check_batch_norm_views(batch_norm_views)
     check_initialization(initialization)
     if mel_scale not in MEL_SCALES:
         raise ValueError(f"mel_scale must be one of {MEL_SCALES}. Received: mel_scale={mel_scale!r}")
