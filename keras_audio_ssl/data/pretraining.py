@@ -42,6 +42,7 @@ def make_pretraining_dataset(
     segments_per_clip=1,
     decode_failures=None,
     out_of_range="error",
+    input_context=None,
 ):
     """Batches of random fixed-length raw waveform segments for self-supervised pretraining.
 
@@ -99,6 +100,20 @@ def make_pretraining_dataset(
         out_of_range: float files peaking above 8.0 (int16-scaled floats):
             `"error"` (default) refuses them in the check, naming them;
             `"rescale"` divides each by its peak.
+        input_context: a `tf.distribute.InputContext` (what
+            `strategy.distribute_datasets_from_function` passes): the dataset
+            is then one input pipeline's part of the global batches.
+            `batch_size` stays the global batch; the pipeline yields
+            per-replica batches for its own replicas, `steps_per_epoch` x its
+            replica count per epoch. A file list or an in-memory dataset is
+            split by rows: pipeline p of N, with R replicas of batch b, keeps
+            rows `[p*R*b, (p+1)*R*b)` of every global batch (those a
+            single-process strategy with N*R replicas gives the same
+            replicas) and decodes only its own files, so N processes train
+            exactly as one process with N*R replicas. TFRecord shards are
+            split by file (`read_tfrecord_shards(shard=...)`): each pipeline
+            reads every N-th shard of the epoch's shuffled shard order, its
+            stream repeated to fill the epoch.
 
     A file that passed the header check but fails to decode while the dataset
     runs (a corrupt compressed payload) is recorded in `decode_failures`.
@@ -134,6 +149,7 @@ def make_pretraining_dataset(
     if decode_failures is None:
         decode_failures = DecodeFailures()
 
+    pipeline = PipelineShard(input_context, batch_size)
     kind, items = _resolve_source(source, split=split, skip_bad_files=skip_bad_files)
     num_examples = None
     if kind in ("files", "checked"):
@@ -160,10 +176,13 @@ def make_pretraining_dataset(
             waveforms = _decode_files(
                 items, sample_rate=sample_rate, shuffle=shuffle, seed=epoch_seed, reshuffle=reshuffle,
                 failures=decode_failures, skip_bad_files=skip_bad_files, out_of_range=out_of_range,
+                pipeline=pipeline,
             )
             return _crop(waveforms, segment_samples, epoch_seed, reshuffle, segments_per_clip)
         if kind == "tfrecords":
-            records = read_tfrecord_shards(items, shuffle_files=shuffle, seed=epoch_seed)
+            records = read_tfrecord_shards(
+                items, shuffle_files=shuffle, seed=epoch_seed, shard=(pipeline.count, pipeline.index)
+            )
             waveforms = records.map(
                 lambda r: _checked_rate(r, sample_rate), num_parallel_calls=AUTOTUNE, deterministic=True
             )
@@ -173,16 +192,18 @@ def make_pretraining_dataset(
                 num_parallel_calls=AUTOTUNE,
                 deterministic=True,
             )
-        segments = _crop(waveforms, segment_samples, epoch_seed, reshuffle, segments_per_clip)
+        segments = _crop(waveforms.enumerate(), segment_samples, epoch_seed, reshuffle, segments_per_clip)
         if shuffle:
             segments = seeded_shuffle(segments, shuffle_buffer_size, epoch_seed + 1, reshuffle=reshuffle)
+        if kind == "dataset":  # rows of the global stream, as a file list is split
+            segments = pipeline.keep_rows(segments.enumerate()).map(lambda i, segment: segment)
         return segments
 
     if epochs is None:
         segments = segments_of(seed, reshuffle=True)
         if repeat:
             segments = segments.repeat()
-        dataset = segments.batch(batch_size, drop_remainder=drop_remainder).prefetch(AUTOTUNE)
+        dataset = segments.batch(pipeline.replica_batch, drop_remainder=drop_remainder).prefetch(AUTOTUNE)
         dataset.audio_files = items if kind == "files" else None
         dataset.num_examples = num_examples
         dataset.decode_failures = decode_failures
@@ -194,14 +215,20 @@ def make_pretraining_dataset(
     if repeat and steps_per_epoch is None:
         raise ValueError(f"repeat=True with `epochs` needs `steps_per_epoch`. Received: epochs={epochs}")
 
+    if pipeline.count > 1 and steps_per_epoch is None:
+        raise ValueError("Several input pipelines need a known epoch length, or they disagree on where an epoch "
+                         "ends: pass steps_per_epoch (the source's size is unknown). Received: steps_per_epoch=None")
+    # Pipelines reading whole TFRecord files hold different numbers of examples.
+    uneven = kind == "tfrecords" and pipeline.count > 1
+
     def one_epoch(epoch):
         segments = segments_of(epoch_seed_for(seed, epoch), reshuffle=False)
         # Skipped files would shorten the epoch and shift every later epoch's batches: restart the
         # same stream to fill it. Without failures the first steps_per_epoch batches are unchanged.
-        if repeat or (skip_bad_files and kind == "files" and steps_per_epoch is not None):
+        if repeat or uneven or (skip_bad_files and kind == "files" and steps_per_epoch is not None):
             segments = segments.repeat()
-        batches = segments.batch(batch_size, drop_remainder=drop_remainder)
-        return batches if steps_per_epoch is None else batches.take(steps_per_epoch)
+        batches = segments.batch(pipeline.replica_batch, drop_remainder=drop_remainder)
+        return batches if steps_per_epoch is None else batches.take(steps_per_epoch * pipeline.replicas)
 
     dataset = tf.data.Dataset.range(first, stop).flat_map(one_epoch).prefetch(AUTOTUNE)
     dataset.steps_per_epoch = steps_per_epoch
@@ -209,6 +236,36 @@ def make_pretraining_dataset(
     dataset.num_examples = num_examples
     dataset.decode_failures = decode_failures
     return dataset
+
+
+class PipelineShard:
+    """Which rows of every global batch one input pipeline yields (see `input_context`).
+
+    Attributes:
+        count, index: input pipelines and this one's index (1 and 0 without a context).
+        replica_batch: rows per yielded batch (the global batch without a context).
+        replicas: this pipeline's replicas, which take its batches in turn.
+    """
+
+    def __init__(self, input_context, batch_size):
+        if input_context is None:
+            self.count, self.index, self.replica_batch, self.replicas = 1, 0, int(batch_size), 1
+            return
+        self.count = int(input_context.num_input_pipelines)
+        self.index = int(input_context.input_pipeline_id)
+        total = int(input_context.num_replicas_in_sync)
+        if batch_size % total:
+            raise ValueError(f"The global batch must split evenly between {total} replicas. "
+                             f"Received: batch_size={batch_size}")
+        self.replica_batch = batch_size // total
+        self.replicas = total // self.count
+
+    def keep_rows(self, indexed):
+        """Keeps the `(global index, element)` pairs that fall in this pipeline's rows."""
+        if self.count == 1:
+            return indexed
+        rows = self.replica_batch * self.replicas
+        return indexed.filter(lambda i, *element: tf.equal((i // rows) % self.count, self.index))
 
 
 class DecodeFailures:
@@ -335,8 +392,10 @@ def _resolve_source(source, *, split, skip_bad_files):
 
 
 def _decode_files(
-    infos, *, sample_rate, shuffle, seed, reshuffle=True, failures=None, skip_bad_files=False, out_of_range="error"
+    infos, *, sample_rate, shuffle, seed, reshuffle=True, failures=None, skip_bad_files=False, out_of_range="error",
+    pipeline=None,
 ):
+    """`(epoch position, waveform)` of the files in the epoch's order (this pipeline's rows only)."""
     paths = [info.path for info in infos]
     # Clean 16-bit PCM WAVs at the target rate decode in the graph; anything else goes to the host.
     in_graph = [bool(info.graph_decodable and info.sample_rate == sample_rate) for info in infos]
@@ -344,6 +403,9 @@ def _decode_files(
     files = tf.data.Dataset.from_tensor_slices((paths, in_graph, np.array(layouts, np.int64).reshape(-1, 3)))
     if shuffle:
         files = seeded_shuffle(files, len(paths), seed, reshuffle=reshuffle, size=len(paths))
+    files = files.enumerate()  # before any filter: crops are seeded by the position in the whole epoch
+    if pipeline is not None:
+        files = pipeline.keep_rows(files)
 
     failures = DecodeFailures() if failures is None else failures
     num_host_files = len(paths) - sum(in_graph)
@@ -360,7 +422,8 @@ def _decode_files(
                 raise
             return np.zeros([0], np.float32)  # dropped by the filter below
 
-    def decode(path, graph_decodable, layout):
+    def decode(position, file):
+        path, graph_decodable, layout = file
         def in_graph_decode():
             # Same samples as tf.audio.decode_wav (the pre-flight check mirrored its RIFF walk and
             # found the data chunk), read with decode_raw: ~5x faster than decode_wav's sample loop.
@@ -374,14 +437,14 @@ def _decode_files(
             return tf.ensure_shape(waveform, [None])
 
         if all(in_graph):
-            return in_graph_decode()
+            return position, in_graph_decode()
         if not any(in_graph):
-            return host_decode()
-        return tf.cond(graph_decodable, in_graph_decode, host_decode)
+            return position, host_decode()
+        return position, tf.cond(graph_decodable, in_graph_decode, host_decode)
 
     waveforms = files.map(decode, num_parallel_calls=AUTOTUNE, deterministic=True)
     if skip_bad_files and num_host_files:
-        waveforms = waveforms.filter(lambda w: tf.size(w) > 0)  # the checks refused zero-sample files
+        waveforms = waveforms.filter(lambda i, w: tf.size(w) > 0)  # the checks refused zero-sample files
     return waveforms
 
 
@@ -410,12 +473,12 @@ def _checked_rate(record, sample_rate):
         return tf.identity(record["audio"])
 
 
-def _crop(waveforms, segment_samples, seed, reshuffle=True, segments_per_clip=1):
+def _crop(indexed_waveforms, segment_samples, seed, reshuffle=True, segments_per_clip=1):
+    """Random crops of `(position, waveform)` pairs; the epoch-seeded path draws from `(seed, position)`."""
     if reshuffle:
-        seeds = element_seeds(seed)
+        pairs = tf.data.Dataset.zip(indexed_waveforms.map(lambda i, w: w), element_seeds(seed))
     else:  # one fixed draw per (seed, element): the epoch-seeded path
-        seeds = tf.data.Dataset.counter().map(lambda i: tf.stack([tf.cast(seed, tf.int64), i]))
-    pairs = tf.data.Dataset.zip(waveforms, seeds)
+        pairs = indexed_waveforms.map(lambda i, w: (w, tf.stack([tf.cast(seed, tf.int64), i])))
 
     def crop(waveform, element_seed):
         if segments_per_clip == 1:

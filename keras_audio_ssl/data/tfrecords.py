@@ -89,7 +89,8 @@ def list_tfrecord_files(source):
     return files
 
 
-def read_tfrecord_shards(source, *, shuffle_files=False, seed=None, num_parallel_reads=tf.data.AUTOTUNE):
+def read_tfrecord_shards(source, *, shuffle_files=False, seed=None, num_parallel_reads=tf.data.AUTOTUNE,
+                         shard=None):
     """A `tf.data.Dataset` of parsed records (see `parse_audio_example`), fully in-graph.
 
     Args:
@@ -100,18 +101,30 @@ def read_tfrecord_shards(source, *, shuffle_files=False, seed=None, num_parallel
             (the epoch-seeded pipeline).
         num_parallel_reads: shards read concurrently (interleaved
             deterministically, so a seed fixes the record order).
+        shard: `(count, index)`: read only every `count`-th file of the
+            (shuffled) file order, starting at `index` -- one input pipeline's
+            files when `count` pipelines share the set (sharding by file).
 
     Example:
     >>> for record in read_tfrecord_shards("shards/").take(1):
     ...     print(record["audio"].shape, record["path"])
     """
     files = list_tfrecord_files(source)
+    count, index = shard or (1, 0)
+    if len(files) < count:
+        raise ValueError(
+            f"{count} input pipelines share {len(files)} TFRecord file(s): each pipeline reads whole files, so "
+            "write at least one shard per pipeline (tools/prepare_audio.py --num-shards). "
+            f"Received: shard={shard}"
+        )
     dataset = tf.data.Dataset.from_tensor_slices(files)
     if shuffle_files:
         dataset = seeded_shuffle(dataset, len(files), seed, reshuffle=not tf.is_tensor(seed), size=len(files))
+    if count > 1:
+        dataset = dataset.shard(count, index)
     dataset = dataset.interleave(
         tf.data.TFRecordDataset,
-        cycle_length=min(len(files), 8),
+        cycle_length=min(-(-len(files) // count), 8),
         num_parallel_calls=num_parallel_reads,
         deterministic=True,
     )

@@ -107,7 +107,8 @@ def fit(
         verbose: 0 silent, 1 progress bar (one line per epoch when not a terminal), 2 one line per epoch.
         skip_bad_files: skip undecodable files (reporting them) instead of failing.
         strategy: `None` (the default device), `"mirrored"` (every local GPU, one process),
-            or a `tf.distribute.Strategy`; `batch_size` is the global batch (see `recipes.run`).
+            `"multi_worker"` (every process of the `TF_CONFIG` cluster runs this same call),
+            `"tpu"`, or a `tf.distribute.Strategy`; `batch_size` is the global batch (see `recipes.run`).
         callbacks: extra Keras callbacks.
 
     Returns:

@@ -20,17 +20,27 @@ training; a larger `epochs` continues from the last finished epoch (history
 appended, statistics reused); every file is written through a temporary name
 and a rename, the final ones before the status says "finished".
 
-Distribution: `fit(..., strategy="mirrored")` or any single-process
-`tf.distribute.Strategy` builds the model, optimizer and method state in the
+Distribution: `fit(..., strategy=...)` ("mirrored", "multi_worker", "tpu" or any
+`tf.distribute.Strategy`) builds the model, optimizer and method state in the
 strategy's scope; `batch_size` stays the global batch, split between replicas, and
 the methods gather what the papers compute over the whole batch (memory banks,
-post-normalization statistics, contrastive negatives) across replicas.
+post-normalization statistics, contrastive negatives) across replicas. Each input
+pipeline builds only its own rows of every global batch. Across processes
+(`"multi_worker"`, every process of the `TF_CONFIG` cluster making the same call) the
+run directory is on a filesystem they share: every process reads it to resume, the
+chief (task `chief`, else worker 0) alone writes it, the others run the same saves
+into `.workers/<task>/`, removed at the end (a save may read variables that
+synchronise across workers); the chief's statistics are broadcast so every replica
+normalises alike. A worker that dies makes the others stop with an error saying how
+to continue: start every worker again and training resumes after the last finished
+epoch.
 """
 
 import contextlib
 import inspect
 import os
 import platform
+import shutil
 import sys
 import time
 
@@ -117,19 +127,29 @@ def check_fraction(name, value, low=0.0, high=1.0):
         raise ValueError(f"{name} must be a number in [{low}, {high}]. Received: {name}={value!r}")
 
 
-STRATEGIES = ("mirrored",)
+STRATEGIES = ("mirrored", "multi_worker", "tpu")
 
 
 def resolve_strategy(strategy):
     """`(strategy or None, its description for config.json)`.
 
     `None` trains on the default device; `"mirrored"` builds a `MirroredStrategy` over
-    every local GPU (the CPU when there is none); a `tf.distribute.Strategy` is used as
-    given (its scope holds the model, the optimizer and the method's state, and Keras's
-    `fit` splits each global batch between the replicas). A strategy spanning several
-    worker processes is refused: every worker would write the same run directory.
+    every local GPU (the CPU when there is none); `"multi_worker"` a
+    `MultiWorkerMirroredStrategy` over the cluster that `TF_CONFIG` describes (every
+    process calls `fit` with the same arguments); `"tpu"` a `TPUStrategy` on the TPU
+    that `TPU_NAME` names (or the local one). A `tf.distribute.Strategy` is used as
+    given. Its scope holds the model, the optimizer and the method's state; each
+    input pipeline reads its own rows of every global batch (`make_pretraining_dataset`'s
+    `input_context`).
     """
     if strategy is None:
+        workers = len(cluster_tasks())
+        if workers > 1:
+            raise ValueError(
+                f"TF_CONFIG describes a cluster of {workers} processes, but strategy=None would train "
+                f"{workers} independent models writing one run directory: pass strategy='multi_worker'. "
+                "Received: strategy=None"
+            )
         return None, None
     import tensorflow as tf
 
@@ -137,17 +157,93 @@ def resolve_strategy(strategy):
         if strategy not in STRATEGIES:
             raise ValueError(f"strategy must be one of {STRATEGIES}, a tf.distribute.Strategy or None. "
                              f"Received: strategy={strategy!r}")
-        strategy = tf.distribute.MirroredStrategy()
+        strategy = _make_strategy(strategy)
     if not isinstance(strategy, tf.distribute.Strategy):
         raise ValueError(f"strategy must be one of {STRATEGIES}, a tf.distribute.Strategy or None. "
                          f"Received: strategy={strategy!r}")
-    resolver = getattr(strategy, "cluster_resolver", None)
+    role = worker_role(strategy)
+    # The exported names (MultiWorkerMirroredStrategy's class is CollectiveAllReduceStrategy).
+    public = {"MultiWorkerMirroredStrategy": tf.distribute.MultiWorkerMirroredStrategy,
+              "TPUStrategy": tf.distribute.TPUStrategy}
+    name = next((n for n, cls in public.items() if isinstance(strategy, cls)), type(strategy).__name__)
+    return strategy, {"type": name, "replicas": int(strategy.num_replicas_in_sync), "workers": role.num_workers}
+
+
+def cluster_tasks():
+    """The `(task type, index)` of every chief and worker process that `TF_CONFIG` lists."""
+    import json
+
+    try:
+        spec = json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster", {})
+    except ValueError as e:
+        raise ValueError(f"TF_CONFIG is not valid JSON ({e}). Received: TF_CONFIG={os.environ['TF_CONFIG']!r}")
+    return [(job, i) for job in ("chief", "worker") for i in range(len(spec.get(job, [])))]
+
+
+def _make_strategy(name):
+    import tensorflow as tf
+
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multi_worker":
+        if len(cluster_tasks()) < 2:
+            raise ValueError("strategy='multi_worker' needs TF_CONFIG describing the cluster (its 'cluster' and "
+                             "this process's 'task'); without one there is nothing to join. Received: "
+                             f"TF_CONFIG={os.environ.get('TF_CONFIG')!r}")
+        try:
+            return tf.distribute.MultiWorkerMirroredStrategy()
+        except RuntimeError as e:
+            raise RuntimeError(
+                "MultiWorkerMirroredStrategy must be created before TensorFlow runs its first operation in this "
+                "process: call fit(strategy='multi_worker') (or create the strategy) first thing, before "
+                f"building datasets or models. TensorFlow said: {e}"
+            ) from None
+    try:
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=os.environ.get("TPU_NAME", ""))
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+    except (ValueError, RuntimeError, tf.errors.OpError) as e:
+        raise ValueError(f"strategy='tpu' found no TPU to connect to ({str(e).strip().splitlines()[0]}); set "
+                         "TPU_NAME, or run on a TPU VM. Received: strategy='tpu'") from None
+    return tf.distribute.TPUStrategy(resolver)
+
+
+class WorkerRole:
+    """This process's place in a multi-process strategy.
+
+    Attributes:
+        num_workers: processes training together (1 without a cluster).
+        is_chief: the process that writes the run directory: the `chief` task, else worker 0.
+        name: `"worker-1"`, ... (`"chief"` for a chief task, `""` alone).
+    """
+
+    def __init__(self, num_workers=1, is_chief=True, name=""):
+        self.num_workers, self.is_chief, self.name = num_workers, is_chief, name
+
+
+def worker_role(strategy):
+    resolver = getattr(strategy, "cluster_resolver", None) if strategy is not None else None
     spec = resolver.cluster_spec().as_dict() if resolver is not None else {}
-    workers = sum(len(tasks) for job, tasks in spec.items() if job in ("chief", "worker"))
-    if workers > 1:
-        raise ValueError(f"The recipes write one run directory from one process; a strategy over {workers} worker "
-                         f"processes is not supported yet. Received: strategy={type(strategy).__name__}")
-    return strategy, {"type": type(strategy).__name__, "replicas": int(strategy.num_replicas_in_sync)}
+    num_workers = sum(len(tasks) for job, tasks in spec.items() if job in ("chief", "worker"))
+    if num_workers <= 1:
+        return WorkerRole()
+    task_type, task_id = resolver.task_type, int(resolver.task_id or 0)
+    is_chief = task_type == "chief" or (task_type == "worker" and task_id == 0 and "chief" not in spec)
+    return WorkerRole(num_workers, is_chief, f"{task_type}-{task_id}")
+
+
+def _chief_values(strategy, values):
+    """`values` (floats) as the chief computed them, on every worker: what shapes the model must be equal."""
+    import tensorflow as tf
+
+    def replica_fn():
+        context = tf.distribute.get_replica_context()
+        mine = tf.constant(values, tf.float64)
+        first = tf.equal(context.replica_id_in_sync_group, 0)
+        return context.all_reduce(tf.distribute.ReduceOp.SUM, tf.where(first, mine, tf.zeros_like(mine)))
+
+    result = strategy.experimental_local_results(strategy.run(replica_fn))[0]
+    return [float(v) for v in result.numpy()]
 
 
 def _check_common(settings):
@@ -270,16 +366,20 @@ def pretrain(data, *, method, settings, build_method, state_shaping=(), segments
 
     settings = dict(settings, method=method)
     strategy, settings["strategy"] = resolve_strategy(settings.get("strategy"))
+    role = worker_role(strategy)
     _check_common(settings)
-    verbose = settings["verbose"]
+    verbose = settings["verbose"] if role.is_chief else 0
     if verbose == 1 and not sys.stdout.isatty():
         verbose = 2  # progress bars redraw with carriage returns: one line per epoch in logs
     epochs, seed = settings["epochs"], int(settings["seed"])
     use_jit = resolve_jit_compile(settings["jit_compile"])
     output_dir = os.path.abspath(os.fspath(settings["output_dir"]))
     settings["output_dir"] = output_dir
-    os.makedirs(os.path.join(output_dir, run_state.STATE_DIR), exist_ok=True)
-    for folder in (output_dir, os.path.join(output_dir, "checkpoints"), os.path.join(output_dir, run_state.STATE_DIR)):
+    # Every worker runs every save (a save may read variables that synchronise across workers);
+    # only the chief's land in the run directory, the others in a scratch folder removed at the end.
+    write_dir = output_dir if role.is_chief else _worker_scratch(output_dir, role)
+    os.makedirs(os.path.join(write_dir, run_state.STATE_DIR), exist_ok=True)
+    for folder in (write_dir, os.path.join(write_dir, "checkpoints"), os.path.join(write_dir, run_state.STATE_DIR)):
         run_state.remove_stale_temporaries(folder)
 
     state = run_state.RunState.read(output_dir)
@@ -322,7 +422,9 @@ def pretrain(data, *, method, settings, build_method, state_shaping=(), segments
             print(f"Statistics: skipped {len(skipped)} audio file(s) that failed to decode, e.g. "
                   f"{skipped[0][0]!r} ({skipped[0][1]})", file=sys.stderr, flush=True)
         stats = {"mean": mean, "std": std}
-        run_state.write_json_atomic(norm_path, stats)
+        if role.num_workers > 1:
+            stats["mean"], stats["std"] = _chief_values(strategy, [mean, std])
+        run_state.write_json_atomic(os.path.join(write_dir, "normalization.json"), stats)
     else:
         _say(verbose, f"Reusing the normalization statistics of {output_dir}: mean={stats['mean']:.4f} "
              f"std={stats['std']:.4f}")
@@ -337,7 +439,7 @@ def pretrain(data, *, method, settings, build_method, state_shaping=(), segments
         "status": "running",
         "epochs_finished": state.epochs_finished,
     }
-    config_path = os.path.join(output_dir, "config.json")
+    config_path = os.path.join(write_dir, "config.json")
 
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
         encoder = build_encoder(settings["encoder"], settings["feature_d"], settings.get("n_mels"))
@@ -347,6 +449,7 @@ def pretrain(data, *, method, settings, build_method, state_shaping=(), segments
         if not model.optimizer.built:
             model.optimizer.build(model.trainable_variables)
     initial_epoch = state.restore_into(model) if state.checkpoints else 0
+    state.output_dir = write_dir  # read from the run directory, written by the chief alone
     for note in state.notes:
         print(f"Resume: {note}", file=sys.stderr, flush=True)
     if initial_epoch:
@@ -354,8 +457,7 @@ def pretrain(data, *, method, settings, build_method, state_shaping=(), segments
 
     if initial_epoch < epochs:
         run_state.write_json_atomic(config_path, config)
-        train_ds = make_pretraining_dataset(
-            checked_files or source,
+        epoch_args = dict(
             batch_size=settings["batch_size"],
             shuffle=True,
             seed=seed,
@@ -366,6 +468,10 @@ def pretrain(data, *, method, settings, build_method, state_shaping=(), segments
             segments_per_clip=segments_per_clip,
             **dataset_args,
         )
+        if strategy is not None:
+            train_ds = _distributed_epochs(strategy, checked_files or source, epoch_args)
+        else:
+            train_ds = make_pretraining_dataset(checked_files or source, **epoch_args)
         if train_ds.steps_per_epoch is None:
             train_ds = _unseeded_epochs(checked_files or source, settings, seed, segments_per_clip, dataset_args, verbose)
         nan_guard = StopOnNaN(learning_rate=settings["learning_rate"])
@@ -373,13 +479,13 @@ def pretrain(data, *, method, settings, build_method, state_shaping=(), segments
             SetLearningRate(settings["learning_rate"]),
             nan_guard,
             *(callbacks or []),  # before TensorBoard and the state: what they add to the logs is kept
-            keras.callbacks.TensorBoard(os.path.join(output_dir, "logs"), update_freq="epoch"),
-            EncoderCheckpoint(encoder, os.path.join(output_dir, "checkpoints"), keep=settings["keep_checkpoints"]),
+            keras.callbacks.TensorBoard(os.path.join(write_dir, "logs"), update_freq="epoch"),
+            EncoderCheckpoint(encoder, os.path.join(write_dir, "checkpoints"), keep=settings["keep_checkpoints"]),
             ReportDecodeFailures(dataset_args["decode_failures"]),
             run_state.EpochStateCheckpoint(state, skip_epoch=lambda: nan_guard.message is not None),
         ]
         start = time.time()
-        with _decode_errors_named(dataset_args):
+        with _decode_errors_named(dataset_args), _peer_failure_explained(role, output_dir, state):
             model.fit(
                 train_ds,
                 epochs=epochs,
@@ -397,10 +503,10 @@ def pretrain(data, *, method, settings, build_method, state_shaping=(), segments
     elif state.epochs_finished > epochs:
         _say(verbose, f"The run in {output_dir} already has {state.epochs_finished} epochs (asked: {epochs}); "
              "returning it as it is")
-    previous = run_state.read_json(config_path) or {}
+    previous = run_state.read_json(os.path.join(output_dir, "config.json")) or {}
     missing = [name for name in FINAL_ARTEFACTS if not os.path.exists(os.path.join(output_dir, name))]
     if initial_epoch < epochs or missing or previous.get("status") != "finished":
-        _write_final_artefacts(output_dir, encoder, mean, std, build_embedding_model,
+        _write_final_artefacts(write_dir, encoder, mean, std, build_embedding_model,
                                front_end(settings, n_mels=getattr(encoder, "n_mels", 64)))
         config.update(
             status="finished",
@@ -410,7 +516,54 @@ def pretrain(data, *, method, settings, build_method, state_shaping=(), segments
         run_state.write_json_atomic(config_path, config)
     elif initial_epoch >= epochs:
         _say(verbose, f"The run in {output_dir} is finished ({state.epochs_finished} epochs): nothing to train")
+    if write_dir != output_dir:
+        shutil.rmtree(write_dir, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            os.rmdir(os.path.dirname(write_dir))  # the last worker out removes `.workers`
     return model, _history(state)
+
+
+@contextlib.contextmanager
+def _peer_failure_explained(role, output_dir, state):
+    """A worker that died mid-step aborts the others' collectives: say how to continue."""
+    import tensorflow as tf
+
+    try:
+        yield
+    except (tf.errors.UnavailableError, tf.errors.AbortedError, tf.errors.DeadlineExceededError) as error:
+        if role.num_workers == 1:
+            raise
+        first_line = str(error).strip().splitlines()[0][:300]
+        raise RuntimeError(
+            f"Training stopped: another of the {role.num_workers} workers stopped answering ({first_line}). "
+            f"The run directory {output_dir} holds every finished epoch ({state.epochs_finished}); start every "
+            "worker again with the same command and training resumes from there."
+        ) from error
+
+
+def _worker_scratch(output_dir, role):
+    """A non-chief worker's write folder (emptied: what a killed worker left is stale)."""
+    folder = os.path.join(output_dir, ".workers", role.name)
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder)
+    return folder
+
+
+def _distributed_epochs(strategy, source, epoch_args):
+    """The epochs as `strategy` distributes them: each input pipeline builds its own rows of every
+    global batch (`make_pretraining_dataset(input_context=...)`), so workers decode only their part."""
+    from keras_audio_ssl.data import make_pretraining_dataset
+
+    built = []
+
+    def pipeline(input_context):
+        dataset = make_pretraining_dataset(source, input_context=input_context, **epoch_args)
+        built.append(dataset)
+        return dataset
+
+    distributed = strategy.distribute_datasets_from_function(pipeline)
+    distributed.steps_per_epoch = built[0].steps_per_epoch
+    return distributed
 
 
 def front_end(settings, n_mels=64):

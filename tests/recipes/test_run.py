@@ -173,7 +173,7 @@ def test_fit_under_mirrored_strategy_on_two_replicas_and_resume(tmp_path, recipe
     assert proc.returncode == 0, proc.stderr[-3000:]
     summary = json_module.loads(proc.stdout.strip().splitlines()[-1])
     assert summary["replicas"] == 2 and summary["variables_mirrored"]
-    assert summary["config_strategy"] == {"type": "MirroredStrategy", "replicas": 2}
+    assert summary["config_strategy"] == {"type": "MirroredStrategy", "replicas": 2, "workers": 1}
     # The resumed call trained one more epoch on top of the first: history covers both.
     assert len(summary["losses"]) == 2 and summary["losses"][0] == summary["first_losses"][0]
     assert summary["finite"] and summary["epochs_finished"] == 2 and summary["status"] == "finished"
