@@ -43,6 +43,7 @@ def make_pretraining_dataset(
     decode_failures=None,
     out_of_range="error",
     input_context=None,
+    data_service=None,
 ):
     """Batches of random fixed-length raw waveform segments for self-supervised pretraining.
 
@@ -114,6 +115,15 @@ def make_pretraining_dataset(
             split by file (`read_tfrecord_shards(shard=...)`): each pipeline
             reads every N-th shard of the epoch's shuffled shard order, its
             stream repeated to fill the epoch.
+        data_service: the address of a tf.data service dispatcher
+            (`"grpc://host:port"`): decoding, cropping and batching run on the
+            service's workers instead of in this process. Each epoch is made
+            whole by one service worker (dynamic sharding over epochs), so with
+            one worker the batches are exactly the local pipeline's; with W
+            workers W epochs are in flight and their batches interleave. The
+            source must decode inside the graph (TFRecord shards, 16-bit PCM
+            WAV at `sample_rate`, a `tf.data.Dataset`): a file decoded on the
+            host cannot be decoded on another machine.
 
     A file that passed the header check but fails to decode while the dataset
     runs (a corrupt compressed payload) is recorded in `decode_failures`.
@@ -199,11 +209,15 @@ def make_pretraining_dataset(
             segments = pipeline.keep_rows(segments.enumerate()).map(lambda i, segment: segment)
         return segments
 
+    if data_service is not None:
+        _check_graph_decodable(kind, items, sample_rate)
+
     if epochs is None:
         segments = segments_of(seed, reshuffle=True)
         if repeat:
             segments = segments.repeat()
-        dataset = segments.batch(pipeline.replica_batch, drop_remainder=drop_remainder).prefetch(AUTOTUNE)
+        dataset = segments.batch(pipeline.replica_batch, drop_remainder=drop_remainder)
+        dataset = _served(dataset, data_service).prefetch(AUTOTUNE)
         dataset.audio_files = items if kind == "files" else None
         dataset.num_examples = num_examples
         dataset.decode_failures = decode_failures
@@ -230,7 +244,7 @@ def make_pretraining_dataset(
         batches = segments.batch(pipeline.replica_batch, drop_remainder=drop_remainder)
         return batches if steps_per_epoch is None else batches.take(steps_per_epoch * pipeline.replicas)
 
-    dataset = tf.data.Dataset.range(first, stop).flat_map(one_epoch).prefetch(AUTOTUNE)
+    dataset = _served(tf.data.Dataset.range(first, stop).flat_map(one_epoch), data_service).prefetch(AUTOTUNE)
     dataset.steps_per_epoch = steps_per_epoch
     dataset.audio_files = items if kind == "files" else None
     dataset.num_examples = num_examples
@@ -446,6 +460,31 @@ def _decode_files(
     if skip_bad_files and num_host_files:
         waveforms = waveforms.filter(lambda i, w: tf.size(w) > 0)  # the checks refused zero-sample files
     return waveforms
+
+
+def _served(dataset, data_service):
+    """`dataset` made by the tf.data service at `data_service` (unchanged when None)."""
+    if data_service is None:
+        return dataset
+    if not isinstance(data_service, str) or not data_service.strip():
+        raise ValueError(f"data_service must be a dispatcher address such as 'grpc://host:5050'. "
+                         f"Received: data_service={data_service!r}")
+    address = data_service if "://" in data_service else f"grpc://{data_service}"
+    # DYNAMIC splits the outermost source, the epoch range: one worker makes each epoch whole.
+    return dataset.apply(tf.data.experimental.service.distribute(
+        processing_mode=tf.data.experimental.service.ShardingPolicy.DYNAMIC, service=address))
+
+
+def _check_graph_decodable(kind, items, sample_rate):
+    if kind != "files":
+        return
+    host = [info.path for info in items if not (info.graph_decodable and info.sample_rate == sample_rate)]
+    if host:
+        raise ValueError(
+            f"{len(host)} of {len(items)} audio files decode only on this host (not 16-bit PCM WAV at "
+            f"{sample_rate} Hz), e.g. {host[0]!r}: a tf.data service worker cannot run that decoder. Convert "
+            "them to TFRecord shards with tools/prepare_audio.py. Received: data_service set"
+        )
 
 
 def _check_index_rate(files, sample_rate):

@@ -70,6 +70,7 @@ COMMON_SETTINGS = (
     "keep_checkpoints",
     "verbose",
     "skip_bad_files",
+    "data_service",
 )
 # Settings that shape the saved state: a resume must use the same values.
 _STATE_SHAPING = ("encoder", "feature_d", "segment_samples", "sample_rate")
@@ -466,6 +467,7 @@ def pretrain(data, *, method, settings, build_method, state_shaping=(), segments
             epochs=(initial_epoch, epochs),
             steps_per_epoch=settings["steps_per_epoch"],
             segments_per_clip=segments_per_clip,
+            data_service=settings.get("data_service"),
             **dataset_args,
         )
         if strategy is not None:
@@ -598,7 +600,7 @@ def _unseeded_epochs(source, settings, seed, segments_per_clip, dataset_args, ve
          "the epoch randomness. Pass steps_per_epoch for batch-exact resumes.")
     dataset = make_pretraining_dataset(
         source, batch_size=settings["batch_size"], shuffle=True, seed=seed, repeat=False, drop_remainder=True,
-        segments_per_clip=segments_per_clip, **dataset_args,
+        segments_per_clip=segments_per_clip, data_service=settings.get("data_service"), **dataset_args,
     )
     dataset.steps_per_epoch = None
     return dataset

@@ -62,6 +62,7 @@ def fit(
     verbose=1,
     skip_bad_files=False,
     strategy=None,
+    data_service=None,
     callbacks=None,
 ):
     """Pretrains SimCLR-audio with mix-back and writes a run directory (see `recipes.run`).
@@ -110,6 +111,8 @@ def fit(
         strategy: `None` (the default device), `"mirrored"` (every local GPU, one process),
             `"multi_worker"` (every process of the `TF_CONFIG` cluster runs this same call),
             `"tpu"`, or a `tf.distribute.Strategy`; `batch_size` is the global batch (see `recipes.run`).
+        data_service: a tf.data service dispatcher (`"grpc://host:port"`) whose workers decode and
+            batch the audio instead of this process (`data.make_pretraining_dataset`).
         callbacks: extra Keras callbacks.
 
     Returns:

@@ -1,5 +1,7 @@
 """`make_pretraining_dataset(input_context=...)`: one input pipeline's part of every global batch."""
 
+import json
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -105,3 +107,58 @@ def test_pipeline_arguments_are_checked(tmp_path):
                                                   output_signature=tf.TensorSpec([2000], tf.float32))
     with pytest.raises(ValueError, match="steps_per_epoch"):
         make_pretraining_dataset(unknown_size, input_context=_context(2, 0, 2), **_epochs_args())
+
+
+@pytest.fixture(scope="module")
+def data_service():
+    """An in-process tf.data service on loopback: a dispatcher and two workers (started on demand)."""
+    service = tf.data.experimental.service
+    dispatcher = service.DispatchServer(service.DispatcherConfig(port=0))
+    address = dispatcher.target.split("://")[1]
+    workers = []
+
+    def with_workers(count):
+        while len(workers) < count:
+            workers.append(service.WorkerServer(service.WorkerConfig(dispatcher_address=address)))
+        return dispatcher.target
+
+    yield with_workers
+    for worker in workers:
+        worker._stop()
+    dispatcher._stop()
+
+
+def test_data_service_with_one_worker_serves_the_local_batches(tmp_path, data_service):
+    paths = _write_clips(tmp_path / "clips", 8)
+    local = _batches(make_pretraining_dataset(paths, **_epochs_args()))
+    served = _batches(make_pretraining_dataset(paths, data_service=data_service(1), **_epochs_args()))
+    assert len(served) == len(local) == 4
+    for a, b in zip(served, local):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_data_service_with_two_workers_serves_every_epoch_once(tmp_path, data_service):
+    paths = _write_clips(tmp_path / "clips", 8)
+    args = _epochs_args(epochs=(0, 4))
+    local = {b.tobytes() for b in _batches(make_pretraining_dataset(paths, **args))}
+    served = [b.tobytes() for b in _batches(make_pretraining_dataset(paths, data_service=data_service(2), **args))]
+    assert len(served) == len(local) == 8 and set(served) == local
+
+
+def test_data_service_refuses_files_decoded_on_the_host(tmp_path):
+    paths = _write_clips(tmp_path / "clips", 4, subtype="PCM_24", extension="flac")
+    with pytest.raises(ValueError, match="decode only on this host.*clip_00.flac.*prepare_audio"):
+        make_pretraining_dataset(paths, data_service="grpc://localhost:1", **_epochs_args())
+
+
+def test_a_recipe_trains_from_the_data_service(tmp_path, data_service):
+    from keras_audio_ssl.recipes import byola
+
+    _write_clips(tmp_path / "clips", 8)
+    address = data_service(1)
+    model, history = byola.fit(str(tmp_path / "clips"), output_dir=str(tmp_path / "run"), epochs=1, feature_d=16,
+                               batch_size=4, memory_size=8, norm_stats_samples=8, segment_samples=SEG, verbose=0,
+                               data_service=address)
+    assert len(history.history["loss"]) == 1 and np.isfinite(history.history["loss"][0])
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["data_service"] == address and config["status"] == "finished"
