@@ -60,7 +60,9 @@ def serialize_audio_example(waveform, sample_rate, path="", label=None):
     }
     if label is not None:
         feature["label"] = tf.train.Feature(bytes_list=tf.train.BytesList(value=[str(label).encode("utf-8")]))
-    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+    # deterministic: map entries in key order; otherwise their order varies between processes, and
+    # a shard written by a resumed job would hold the same records as an uninterrupted one's in other bytes.
+    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString(deterministic=True)
 
 
 def parse_audio_example(serialized):
