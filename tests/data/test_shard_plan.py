@@ -33,6 +33,12 @@ def _plan(rows, folder, **kwargs):
     return plan_shards(rows, str(folder), num_rows=num_rows, rows_digest=digest, **kwargs)
 
 
+def _stamp(path):
+    """Files are rewritten under a temporary name and renamed: a new inode, whatever the clock's grain."""
+    info = os.stat(path)
+    return info.st_ino, info.st_mtime_ns
+
+
 def _buckets(plan):
     return [[int(label[3:]) for _, label in read_bucket(plan.bucket_path(i))] for i in range(plan.num_shards)]
 
@@ -80,9 +86,9 @@ def test_a_plan_is_resumed_only_for_the_same_input_and_settings(tmp_path):
     wavs = _tiny_wavs(str(tmp_path / "wavs"))
     rows = _rows(wavs, 400)
     first = _plan(rows, tmp_path / "plan", num_shards=4, chunk_rows=100)
-    stamp = os.stat(first.bucket_path(0)).st_mtime_ns
+    stamp = _stamp(first.bucket_path(0))
     again = _plan(rows, tmp_path / "plan", num_shards=4, chunk_rows=100)
-    assert os.stat(again.bucket_path(0)).st_mtime_ns == stamp and again.digests == first.digests
+    assert _stamp(again.bucket_path(0)) == stamp and again.digests == first.digests
     rows[5] = (wavs[0], "changed")
     changed = _plan(rows, tmp_path / "plan", num_shards=4, chunk_rows=100)
     assert sum(a != b for a, b in zip(changed.digests, first.digests)) == 1  # only the shard of row 5
@@ -116,3 +122,36 @@ def test_plan_folder_holds_one_bucket_per_shard_with_its_digest(tmp_path):
     with open(plan.bucket_path(1)) as f:
         header = json.loads(next(f))
     assert header == dict(digest=plan.digests[1], rows=len(read_bucket(plan.bucket_path(1))))
+
+
+def test_a_plan_stopped_while_writing_buckets_resumes_to_the_same_buckets(tmp_path, monkeypatch):
+    """The bucket step has no cleanup: stopping it by an exception leaves what a SIGKILL there would."""
+    from keras_audio_ssl.data import shard_plan
+
+    class Killed(BaseException):
+        pass
+
+    wavs = _tiny_wavs(str(tmp_path / "wavs"))
+    rows = _rows(wavs, 1000)
+    reference = _plan(rows, tmp_path / "reference", num_shards=10, chunk_rows=300)
+    digest = shard_plan.shard_digest
+    calls = []
+
+    def killed_at_the_fourth_shard(*args):
+        calls.append(1)
+        if len(calls) == 4:
+            raise Killed()
+        return digest(*args)
+
+    monkeypatch.setattr(shard_plan, "shard_digest", killed_at_the_fourth_shard)
+    with pytest.raises(Killed):
+        _plan(rows, tmp_path / "plan", num_shards=10, chunk_rows=300)
+    monkeypatch.undo()
+    folder = str(tmp_path / "plan")
+    names = sorted(os.listdir(folder))
+    assert [n for n in names if n.startswith("bucket-")] == [f"bucket-0000{i}.jsonl" for i in range(3)]
+    assert [n for n in names if n.startswith("deal-")] == [f"deal-{i:05d}.jsonl" for i in range(3, 10)]
+    stamps = {n: _stamp(os.path.join(folder, n)) for n in names if n.startswith("bucket-")}
+    plan = _plan(rows, folder, num_shards=10, chunk_rows=300)
+    assert {n: _stamp(os.path.join(folder, n)) for n in stamps} == stamps  # kept, not redone
+    assert plan.digests == reference.digests and _buckets(plan) == _buckets(reference)

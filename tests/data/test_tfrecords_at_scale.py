@@ -67,6 +67,12 @@ def _kill_when(proc, ready, timeout=300):
     return usage.ru_maxrss / 1024  # KiB on Linux
 
 
+def _stamps(folder):
+    """Inode and modification time of the folder and of each file in it: any write changes one."""
+    return {name: (os.stat(path).st_ino, os.stat(path).st_mtime_ns)
+            for name, path in [(".", folder)] + [(n, os.path.join(folder, n)) for n in os.listdir(folder)]}
+
+
 def _plan_dir(output):
     return os.path.join(output, ".audio-plan")
 
@@ -134,11 +140,9 @@ def test_killed_conversion_resumes_to_the_same_shards_without_redoing_finished_o
     assert sorted(os.listdir(output)) == sorted(os.listdir(reference))  # the plan folder is gone
 
     # Run again once complete: nothing is written.
-    stamps = {name: os.stat(os.path.join(output, name)).st_mtime_ns for name in os.listdir(output)}
-    folder_stamp = os.stat(output).st_mtime_ns
+    stamps = _stamps(output)
     assert main(_command(manifest, output, "--shard-size", "100")[2:]) == 0
-    assert {name: os.stat(os.path.join(output, name)).st_mtime_ns for name in os.listdir(output)} == stamps
-    assert os.stat(output).st_mtime_ns == folder_stamp
+    assert _stamps(output) == stamps
 
 
 _KILLING_RUN = """
@@ -189,7 +193,8 @@ def test_killed_while_planning_resumes_each_step_where_it_stopped(tmp_path):
 
     killed_at(3, 2_300)  # while dealing chunk 4: chunks 0-3 are dealt
     for name, before in checked.items():  # the second run did not check these chunks again
-        assert os.stat(os.path.join(plan, name)).st_mtime_ns == before.st_mtime_ns, name
+        after = os.stat(os.path.join(plan, name))
+        assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns), name
     assert len([n for n in os.listdir(plan) if n.startswith("check-")]) == 6
     with open(os.path.join(plan, "dealt.json")) as f:
         assert json.load(f)["chunks"] == 4
@@ -222,8 +227,8 @@ def test_200k_row_manifest_converts_completely(tmp_path):
     per_shard = [[int(r["label"][3:]) for r in _records(os.path.join(output, name))] for name in _shards(output)]
     assert sorted(row for shard in per_shard for row in shard) == list(range(200_000))
     assert all(shard != sorted(shard) for shard in per_shard)
-    stamps = {name: os.stat(os.path.join(output, name)).st_mtime_ns for name in os.listdir(output)}
+    stamps = _stamps(output)
     proc = subprocess.run(_command(str(tmp_path / "data" / "m200000.csv"), output), cwd=REPO, capture_output=True,
                           text=True, timeout=600)
     assert proc.returncode == 0 and "nothing to do" in proc.stderr, proc.stderr[-3000:]
-    assert {name: os.stat(os.path.join(output, name)).st_mtime_ns for name in os.listdir(output)} == stamps
+    assert _stamps(output) == stamps
