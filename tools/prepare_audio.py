@@ -3,14 +3,17 @@
     python tools/prepare_audio.py --input corpus/ --output shards/ --workers 8
     python tools/prepare_audio.py --input train.csv --output shards/ --skip-bad-files
 
-Files are checked first (a broken file stops the job before any shard is
-written, unless --skip-bad-files), then dealt into shards in a seeded random
-order (--seed; --no-shuffle keeps the input order), so a corpus listed class by
-class does not give one-class shards. Shards are written in parallel, each under a
-temporary name renamed into place when complete; rerunning the same command
-skips finished shards, so an interrupted job resumes where it stopped.
-`<output>/index.json` lists the shards, their example and sample counts and the
-skipped files. Train with `make_pretraining_dataset("<output>/*.tfrecord")`.
+The input is streamed and planned on disk, so a 2-million-row manifest (AudioSet)
+converts in about the memory of a small one. Every file's header is checked first
+(a broken file stops the job before any shard is written, unless --skip-bad-files);
+files are then dealt into shards in a seeded random order (--seed; --no-shuffle keeps
+the input order), so a corpus listed class by class does not give one-class shards,
+and each shard's files are shuffled. Shards are written in parallel, each under a
+temporary name renamed into place when complete. A job killed at any moment resumes
+where it stopped when the same command is run again; run after it completed, the
+command writes nothing. `<output>/index.json` lists the shards, their example and
+sample counts and the skipped and clipped files. Train with
+`make_pretraining_dataset("<output>/*.tfrecord")`.
 """
 
 import argparse
@@ -48,28 +51,19 @@ def main(argv=None):
         parser.error(f"--input must be a folder or a .csv manifest: {args.input!r}")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
 
-    from keras_audio_ssl.data import find_audio_files
-    from keras_audio_ssl.data import read_manifest
+    from keras_audio_ssl.data import AudioRows
     from keras_audio_ssl.data import write_tfrecord_shards
 
     try:
-        labels = None
         if os.path.isdir(args.input):
-            extensions = args.extensions.split(",") if args.extensions else None
-            paths = find_audio_files(args.input, extensions=extensions)
+            rows = AudioRows(args.input, extensions=args.extensions.split(",") if args.extensions else None)
         else:
-            table = read_manifest(args.input, on_missing="skip" if args.skip_bad_files else "raise")
-            if args.split is not None:
-                table = table[table["split"].astype(str) == args.split]
-            paths = list(table["path"])
-            if "label" in table.columns:
-                labels = [str(v) for v in table["label"]]
-        if not paths:
+            rows = AudioRows(args.input, split=args.split, on_missing="skip" if args.skip_bad_files else "raise")
+        if next(iter(rows), None) is None:
             parser.error(f"no audio files found in {args.input!r}")
         index = write_tfrecord_shards(
-            paths,
+            rows,
             args.output,
-            labels=labels,
             num_shards=args.num_shards,
             examples_per_shard=args.shard_size if args.num_shards is None else None,
             num_workers=args.workers,

@@ -6,6 +6,7 @@ from keras_audio_ssl.data.checks import check_audio_files
 from keras_audio_ssl.data.checks import inspect_audio_file
 from keras_audio_ssl.data.cropping import random_crop_or_pad
 from keras_audio_ssl.data.files import AUDIO_EXTENSIONS
+from keras_audio_ssl.data.files import AudioRows
 from keras_audio_ssl.data.files import find_audio_files
 from keras_audio_ssl.data.files import read_manifest
 from keras_audio_ssl.data.pretraining import DecodeFailures

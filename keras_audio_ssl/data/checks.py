@@ -19,6 +19,7 @@ What is checked per file, and what it costs:
 
 import concurrent.futures
 import dataclasses
+import functools
 import logging
 import os
 
@@ -159,18 +160,11 @@ def check_audio_files(
     paths = [os.fspath(p) for p in paths]
     if not paths:
         raise ValueError("`paths` is empty: there are no audio files to check. Received: paths=[]")
-    if num_threads is None:
-        num_threads = min(32, 4 * (os.cpu_count() or 1))
     if progress is None:
         progress = len(paths) >= 1000
 
-    def check(path):
-        try:
-            return inspect_audio_file(path, full_decode=full_decode, out_of_range=out_of_range), None
-        except AudioDecodeError as e:
-            return None, e.reason
-
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, num_threads)) as pool:
+    check = functools.partial(check_audio_file, full_decode=full_decode, out_of_range=out_of_range)
+    with check_threads(num_threads) as pool:
         results = pool.map(check, paths)
         if progress:
             from keras_audio_ssl.console import progress_bar
@@ -188,6 +182,21 @@ def check_audio_files(
             raise BadAudioFilesError(f"{summary}: no usable audio file is left.", failures)
         logger.warning("Skipping bad audio files. %s", summary)
     return infos if return_info else [info.path for info in infos]
+
+
+def check_audio_file(path, full_decode=False, out_of_range="error"):
+    """`(AudioFileInfo, None)` for a usable file, `(None, reason)` for a bad one (see `inspect_audio_file`)."""
+    try:
+        return inspect_audio_file(path, full_decode=full_decode, out_of_range=out_of_range), None
+    except AudioDecodeError as e:
+        return None, e.reason
+
+
+def check_threads(num_threads=None):
+    """The thread pool that checks files: opening headers is I/O bound. Default `min(32, 4 * cpu_count)`."""
+    if num_threads is None:
+        num_threads = min(32, 4 * (os.cpu_count() or 1))
+    return concurrent.futures.ThreadPoolExecutor(max_workers=max(1, num_threads))
 
 
 def describe_failures(failures, total):

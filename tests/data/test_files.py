@@ -92,3 +92,42 @@ def test_manifest_empty_path_cell_is_a_missing_row(tmp_path):
     csv.write_text("path,label\nok.wav,a\n,b\n")
     with pytest.raises(ValueError, match="line 3"):
         read_manifest(csv)
+
+
+def test_folder_scan_streams_in_the_order_of_the_sorted_paths(tmp_path):
+    from keras_audio_ssl.data.files import iter_audio_files
+
+    # "a-1.wav" sorts before "a/x.wav" ('-' < '/'), though a listing sorted by name puts "a" first.
+    for rel in ["a/x.wav", "a-1.wav", "a.b/y.wav", "a0.wav", "b/c/z.wav", "b.wav", "B.wav"]:
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"")
+    os.symlink(tmp_path / "b", tmp_path / "b" / "c" / "loop")  # a cycle is scanned once
+    every = [os.path.join(root, name) for root, _, files in os.walk(tmp_path) for name in files]
+    assert list(iter_audio_files(tmp_path)) == sorted(every)
+    assert find_audio_files(tmp_path) == sorted(every)
+
+
+def test_audio_rows_stream_a_manifest_in_chunks_like_read_manifest(tmp_path, caplog):
+    from keras_audio_ssl.data import AudioRows
+
+    for name in ("a.wav", "b.wav"):
+        write_wav(tmp_path / name, np.zeros(100, np.float32))
+    rows = [("a.wav" if i % 2 else "b.wav", f"{i}.50" if i % 3 else "", "train" if i < 6 else "test") for i in range(9)]
+    rows[4] = ("gone.wav", "x", "train")  # CSV line 6
+    csv = write_manifest(tmp_path / "m.csv", rows, header=("path", "label", "split"))
+    kept = [row for row in rows if row[0] != "gone.wav"]
+    expected = list(zip(read_manifest(csv, on_missing="skip")["path"], [label for _, label, _ in kept]))
+    streamed = AudioRows(csv, on_missing="skip", chunk_rows=2)
+    caplog.clear()  # read_manifest's own warning
+    with caplog.at_level(logging.WARNING):
+        assert list(streamed) == expected  # across chunks of 2 rows; labels as written: "1.50", ""
+        assert list(streamed) == expected  # read again: the missing row was looked up and reported once
+    assert caplog.text.count("gone.wav") == 1 and "line 6" in caplog.text
+    train = AudioRows(csv, split="train", on_missing="skip", chunk_rows=4)
+    assert [label for _, label in train] == [label for _, label, split in kept if split == "train"]
+    with pytest.raises(ValueError, match=r"1 of 9 rows point to no file: line 6: .*gone.wav"):
+        list(AudioRows(csv, chunk_rows=3))
+    with pytest.raises(ValueError, match="Received: split='dev'"):
+        AudioRows(write_manifest(tmp_path / "n.csv", [("a.wav",)]), split="dev")
+    assert list(AudioRows(tmp_path)) == [(str(tmp_path / "a.wav"), None), (str(tmp_path / "b.wav"), None)]
