@@ -70,17 +70,19 @@ def _task_rows(long, encoders):
     rows = []
     for task, group in long.groupby("task", sort=False):
         by = {r["encoder"]: r for _, r in group.iterrows()}
-        row = {"task": task, "metric": by["random"]["metric"]}
+        row = {"task": task, "metric": group["metric"].iloc[0]}
         for encoder in encoders:
             row[encoder], row[f"{encoder} std"] = by[encoder]["score"], by[encoder]["score_std"]
         rows.append(row)
     return rows
 
 
-def _summary_table(long, methods):
-    """Wide table: task, metric, each method, random, each method's margin over random
-    (+ an average row over the linear-protocol tasks, then the frame-level rows)."""
-    encoders = [*methods, "random"]
+def _summary_table(long, methods, baselines=None):
+    """Wide table: task, metric, each method, each random encoder, each method's margin over
+    its random encoder (`baselines`: method -> baseline name, default "random"); an average row
+    over the linear-protocol tasks, then the frame-level rows."""
+    baselines = baselines or {m: "random" for m in methods}
+    encoders = [*methods, *dict.fromkeys(baselines[m] for m in methods)]
     linear = long[long["protocol"] == "linear"] if "protocol" in long else long
     rows = _task_rows(linear, encoders)
     # The average's spread: per probe seed, average over tasks; then std over seeds.
@@ -95,7 +97,7 @@ def _summary_table(long, methods):
         rows += _task_rows(long.drop(linear.index), encoders)
     table = pd.DataFrame(rows)
     for method in methods:
-        table[_margin(method, methods)] = table[method] - table["random"]
+        table[_margin(method, methods)] = table[method] - table[baselines[method]]
     return table
 
 
@@ -103,9 +105,10 @@ def _margin(method, methods):
     return "margin" if len(methods) == 1 else f"{method} margin"
 
 
-def _pm(table, methods):
+def _pm(table, methods, baselines=None):
+    baselines = baselines or {m: "random" for m in methods}
     shown = pd.DataFrame({"task": table["task"], "metric": table["metric"]})
-    for encoder in (*methods, "random"):
+    for encoder in (*methods, *dict.fromkeys(baselines[m] for m in methods)):
         shown[encoder] = [f"{m:.4f} ± {s:.4f}" for m, s in zip(table[encoder], table[f"{encoder} std"])]
     for method in methods:
         shown[_margin(method, methods)] = table[_margin(method, methods)]
@@ -113,9 +116,14 @@ def _pm(table, methods):
 
 
 # name -> (recipe, settings on top of the shared budget). COLA' is COLA on BYOL-A's
-# encoder, pre-normalisation and learning rate (Niizumi et al. 2021, Sec. IV-A6).
+# encoder, pre-normalisation and learning rate (Niizumi et al. 2021, Sec. IV-A6). A method
+# whose settings name its own `encoder` (and `feature_d`) is compared with a random encoder
+# of that architecture and width.
 METHODS = {
     "byol-a": ("byola", {}),
+    # Niizumi et al. 2023: AudioNTT2022 (3072-d), Random Linear Fader, mixup ratio 0.2, lr 1e-4.
+    "byol-a v2": ("byola", {"encoder": "AudioNTT2022", "feature_d": 3072, "random_linear_fader": True,
+                            "mixup_ratio": 0.2, "learning_rate": 1e-4}),
     "cola": ("cola", {}),
     "cola'": ("cola", {"learning_rate": 3e-4}),
     "cola'+": ("cola", {"learning_rate": 3e-4, "augmentation": "byola"}),
@@ -180,27 +188,33 @@ def run(benchmark=None, *, output="results/quality", methods=("byol-a",), build_
     pool = _pool_paths(benchmark, pool_clips, seed)
     batch = min(batch_size, len(pool))
 
-    models, budgets = {}, []
+    models, budgets, baselines, architectures = {}, [], {}, {}
     for method in methods:
         recipe, extra = METHODS[method]
+        extra = {"encoder": encoder, "feature_d": feature_d, **extra}
         fit = importlib.import_module(f"keras_audio_ssl.recipes.{recipe}").fit
-        run_dir = os.path.join(output, f"{method.replace(chr(39), '_prime')}_run")
-        print(f"[quality] pretraining {method} ({encoder}, d={feature_d}) on {len(pool)} pool clips: <= {epochs} epochs, "
-              f"<= {minutes} min, batch {batch}", flush=True)
+        run_dir = os.path.join(output, f"{method.replace(chr(39), '_prime').replace(' ', '_')}_run")
+        print(f"[quality] pretraining {method} ({extra['encoder']}, d={extra['feature_d']}) on {len(pool)} pool clips: "
+              f"<= {epochs} epochs, <= {minutes} min, batch {batch}", flush=True)
         budget = _TimeBudget(minutes)
         started = time.time()
-        _, history = fit(pool, output_dir=run_dir, feature_d=feature_d, epochs=epochs, batch_size=batch, seed=seed,
-                         callbacks=[budget], verbose=verbose, norm_stats_samples=min(10000, len(pool)), encoder=encoder,
-                         **extra)
+        _, history = fit(pool, output_dir=run_dir, epochs=epochs, batch_size=batch, seed=seed, callbacks=[budget],
+                         verbose=verbose, norm_stats_samples=min(10000, len(pool)), **extra)
         budgets.append(f"{method} {len(history.history.get('loss', []))} epochs in "
                        f"{(time.time() - started) / 60:.1f} min")
         models[method] = load_embedding_model(run_dir)
-        stats_dir = run_dir
+        architecture = (extra["encoder"], extra["feature_d"])
+        same = architecture == (encoder, feature_d)
+        baselines[method] = "random" if same else f"random {extra['encoder']}"
+        architectures.setdefault(baselines[method], (architecture, run_dir))
 
-    with open(os.path.join(stats_dir, "normalization.json")) as f:
-        stats = json.load(f)
-    keras.utils.set_random_seed(seed + 1)
-    models["random"] = build_embedding_model(build_encoder(encoder, feature_d), mean=stats["mean"], std=stats["std"])
+    # One random encoder per architecture, the default first; the pre-normalisation statistics
+    # are the pool's (equal for every method of one front end).
+    for name, ((arch_encoder, arch_d), run_dir) in sorted(architectures.items(), key=lambda kv: kv[0] != "random"):
+        with open(os.path.join(run_dir, "normalization.json")) as f:
+            stats = json.load(f)
+        keras.utils.set_random_seed(seed + 1)
+        models[name] = build_embedding_model(build_encoder(arch_encoder, arch_d), mean=stats["mean"], std=stats["std"])
 
     rows = probe_classification(models, tasks, probe_runs=probe_runs, seed=seed, probe_epochs=probe_epochs,
                                 clip_length=clip_length, max_seconds=max_seconds)
@@ -221,10 +235,12 @@ def run(benchmark=None, *, output="results/quality", methods=("byol-a",), build_
                 print(f"[quality] {result['task']:14s} {name:7s} {result['metric']} {result['score']:.4f} "
                       f"± {result['score_std']:.4f} ({time.time() - started_probe:.0f} s)", flush=True)
     long = results_frame(rows)
-    table = _summary_table(long, list(methods))
-    budget_line = (f"Budget: {encoder} d={int(models['random'].output_shape[-1])}, {len(pool)} pool clips, at most {epochs} epochs and "
-                   f"{minutes} min each, batch {batch}: {'; '.join(budgets)}; random = the same architecture "
-                   f"untrained; linear probe x {probe_runs} seeds (mean ± std), "
+    table = _summary_table(long, list(methods), baselines)
+    widths = ", ".join(f"{name}: {arch[0]} d={int(models[name].output_shape[-1])}"
+                       for name, (arch, _) in architectures.items())
+    budget_line = (f"Budget: {len(pool)} pool clips, at most {epochs} epochs and "
+                   f"{minutes} min each, batch {batch}: {'; '.join(budgets)}; random encoders = each method's "
+                   f"architecture untrained ({widths}); linear probe x {probe_runs} seeds (mean ± std), "
                    + ("one seeded random crop of each task's unit length per clip (BYOL-A's protocol), statistics "
                       "from up to 10,000 training crops" if clip_length == "unit" else "whole clips, downstream-train "
                       "normalisation")
@@ -234,7 +250,7 @@ def run(benchmark=None, *, output="results/quality", methods=("byol-a",), build_
     os.makedirs(output, exist_ok=True)
     long.to_csv(os.path.join(output, "quality.csv"), index=False)
     table.to_csv(os.path.join(output, "quality_summary.csv"), index=False)
-    markdown = to_markdown(_pm(table, list(methods)))
+    markdown = to_markdown(_pm(table, list(methods), baselines))
     with open(os.path.join(output, "quality.md"), "w") as f:
         f.write(f"# Quality: {', '.join(methods)} vs random encoder on {benchmark}\n\n{budget_line}\n\n{markdown}\n")
     print("\n" + budget_line + "\n\n" + markdown, flush=True)
