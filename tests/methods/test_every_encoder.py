@@ -39,7 +39,7 @@ def _data(method):
     return tf.data.Dataset.from_tensor_slices(waves).batch(8, drop_remainder=True)
 
 
-def _check_trains(method, encoder_name):
+def _check_trains(method, encoder_name, epochs=2):
     keras.utils.set_random_seed(0)
     kwargs = TINY_ENCODERS[encoder_name]
     encoder = encoders.get(encoder_name, **kwargs)
@@ -49,7 +49,7 @@ def _check_trains(method, encoder_name):
     before = [np.array(w) for w in encoder.get_weights()]
     # Two steps (one traced): with SkipInit (SlowFastNFNetF0's zero-initialised residual gains) the
     # residual branches get no gradient until the gains have moved, at the first step.
-    losses = model.fit(data, epochs=2, verbose=0).history["loss"]
+    losses = model.fit(data, epochs=epochs, verbose=0).history["loss"]
     assert np.all(np.isfinite(losses)), (method, encoder_name, losses)
     moved = sum(not np.allclose(a, b) for a, b in zip(before, encoder.get_weights()))
     assert moved > len(before) // 2, f"{method} x {encoder_name}: only {moved} of {len(before)} weights moved"
@@ -79,8 +79,10 @@ def test_method_trains_with_encoder_full_matrix(method, encoder_name):
 @pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
 @pytest.mark.parametrize("encoder_name", sorted(TINY_ENCODERS))
 def test_every_encoder_trains_under_a_mixed_policy_and_exports_in_float32(encoder_name, policy):
+    # These tiny heads' float16 gradients overflow at Keras's initial loss scale (2^15; BYOL-A's
+    # d=512 ones do not): the loss-scale optimizer skips steps, halving the scale, until they fit.
     with precision.policy_scope(policy):
-        model = _check_trains("byola", encoder_name)
+        model = _check_trains("byola", encoder_name, epochs=2 if policy == "mixed_bfloat16" else 10)
     encoder = model.encoder
     assert encoder.compute_dtype == policy.removeprefix("mixed_")
     assert {v.dtype for v in encoder.variables if "float" in v.dtype} == {"float32"}
