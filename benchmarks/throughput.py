@@ -1,6 +1,7 @@
 """BYOL-A throughput: input pipeline, on-device augmentation, training step, end to end.
 
     python benchmarks/throughput.py [--jit-compile on|off|both] [--quick] [--threads N] [--encoder NAME]
+        [--dtype-policy float32|mixed_bfloat16|mixed_float16]
 
 Single-core figures (comparable while other work runs on the other core):
     taskset -c 0 python benchmarks/throughput.py --threads 1
@@ -20,6 +21,10 @@ process with the same thread settings. GFLOP/clip comes from the traced graph
 (`benchmarks/flops.py`: 2 views x (3 x online forward + target forward); 1.38 at
 d=512 and 2.39 at d=2048 for AudioNTT2020). The GEMM figure is the best of several
 runs while the step rates are means over steps, so the fraction errs low.
+
+`--dtype-policy` builds the method under a mixed precision policy (`keras_audio_ssl/precision.py`:
+encoder and heads in bfloat16 / float16, the rest float32); the "% peak" column stays relative to the
+float32 GEMM. `benchmarks/mixed_precision.py` compares the policies interleaved in one process.
 
 `--encoder` measures another registered encoder (`keras_audio_ssl.encoders.names()`,
 e.g. resnet18, vgg_like, crnn, efficientnet_b0) in the same BYOL-A setup, at its default width unless
@@ -110,14 +115,16 @@ def bench_input_pipeline(source, batch_size, num_batches):
     return _rate(lambda: next(it).numpy(), batch_size, num_batches)
 
 
-def _byola(feature_d, jit, batch_size=None, encoder=DEFAULT_ENCODER):
+def _byola(feature_d, jit, batch_size=None, encoder=DEFAULT_ENCODER, dtype_policy="float32"):
     """A compiled BYOLA model as `recipes.byola.fit` builds it (stats fixed), on the registered `encoder`."""
     import keras
 
+    from keras_audio_ssl.precision import policy_scope
     from keras_audio_ssl.recipes.byola import build_method
     from keras_audio_ssl.recipes.run import build_encoder
 
-    model = build_method(build_encoder(encoder, feature_d), mean=-5.0, std=4.0, seed=0)
+    with policy_scope(dtype_policy):
+        model = build_method(build_encoder(encoder, feature_d), mean=-5.0, std=4.0, seed=0)
     model.compile(optimizer=keras.optimizers.Adam(3e-4), jit_compile=jit)
     model.build((None, 15200))
     model.optimizer.build(model.trainable_variables)
@@ -143,13 +150,13 @@ def bench_augmentation(batch_size, steps, jit, feature_d=512, encoder=DEFAULT_EN
     return _rate(lambda: augment(wave).numpy(), batch_size, steps)
 
 
-def bench_step(feature_d, batch_size, steps, jit, encoder=DEFAULT_ENCODER):
-    """(c) BYOLA's step on pre-made log-mel views: forward/backward, Adam, EMA; no augmentation."""
+def step_function(feature_d, batch_size, jit, encoder=DEFAULT_ENCODER, dtype_policy="float32"):
+    """(c)'s step as a callable running one step to completion (`benchmarks/mixed_precision.py` interleaves them)."""
     import tensorflow as tf
 
     from keras_audio_ssl.methods import ema_update
 
-    model = _byola(feature_d, jit, encoder=encoder)
+    model = _byola(feature_d, jit, encoder=encoder, dtype_policy=dtype_policy)
     variables = model.trainable_variables
     views = tf.random.stateless_normal((2 * batch_size, 64, 96, 1), seed=(3, 4))
 
@@ -157,18 +164,29 @@ def bench_step(feature_d, batch_size, steps, jit, encoder=DEFAULT_ENCODER):
     def step(v):
         with tf.GradientTape() as tape:
             loss, _ = model.compute_loss_and_diagnostics({"views": v, "view_mean_pre": 0.0, "view_std_pre": 1.0})
-        model.optimizer.apply(tape.gradient(loss, variables), variables)
+            scaled = model.optimizer.scale_loss(loss)  # mixed_float16's loss scale (else identity), as `train_step`
+        model.optimizer.apply(tape.gradient(scaled, variables), variables)
         ema_update(model._target_variables(), model._online_variables(), model.ema_decay)
         return loss
 
-    return _rate(lambda: step(views).numpy(), batch_size, steps)
+    return lambda: step(views).numpy()
 
 
-def bench_end_to_end(feature_d, batch_size, steps, jit, encoder=DEFAULT_ENCODER):
-    """(d) `BYOLA.train_step` on raw waveform batches (augmentation included), via `train_on_batch`."""
-    model = _byola(feature_d, jit, encoder=encoder)
+def bench_step(feature_d, batch_size, steps, jit, encoder=DEFAULT_ENCODER, dtype_policy="float32"):
+    """(c) BYOLA's step on pre-made log-mel views: forward/backward, Adam, EMA; no augmentation."""
+    return _rate(step_function(feature_d, batch_size, jit, encoder, dtype_policy), batch_size, steps)
+
+
+def end_to_end_function(feature_d, batch_size, jit, encoder=DEFAULT_ENCODER, dtype_policy="float32"):
+    """(d)'s step as a callable: one `train_on_batch` on a raw waveform batch."""
+    model = _byola(feature_d, jit, encoder=encoder, dtype_policy=dtype_policy)
     wave = _waveforms(batch_size)
-    return _rate(lambda: model.train_on_batch(wave), batch_size, steps)
+    return lambda: model.train_on_batch(wave)
+
+
+def bench_end_to_end(feature_d, batch_size, steps, jit, encoder=DEFAULT_ENCODER, dtype_policy="float32"):
+    """(d) `BYOLA.train_step` on raw waveform batches (augmentation included), via `train_on_batch`."""
+    return _rate(end_to_end_function(feature_d, batch_size, jit, encoder, dtype_policy), batch_size, steps)
 
 
 def _write_wavs(folder, num_clips):
@@ -225,7 +243,7 @@ def default_feature_ds(encoder):
 
 
 def run(*, quick=False, jit_modes=(False,), feature_ds=None, batch_sizes=(64, 256), threads=None,
-        encoder=DEFAULT_ENCODER):
+        encoder=DEFAULT_ENCODER, dtype_policy="float32"):
     import tensorflow as tf
 
     if feature_ds is None:
@@ -248,6 +266,7 @@ def run(*, quick=False, jit_modes=(False,), feature_ds=None, batch_sizes=(64, 25
           f"process may use {affinity} core(s)")
     print(f"float32 GEMM peak (tf.matmul {gemm_n}x{gemm_n}, best of several): {gemm:.1f} GFLOP/s")
     gflop_per_clip = {d: step_gflop_per_clip(encoder, d) for d in feature_ds}
+    print(f"dtype policy: {dtype_policy}")
     print(f"Encoder: {encoder}; training step cost (TF graph profiler, 2 views x (3 x online + target forward)): "
           + ", ".join(f"d={d}: {g:.3f} GFLOP/clip" for d, g in gflop_per_clip.items()) + "\n")
 
@@ -271,7 +290,8 @@ def run(*, quick=False, jit_modes=(False,), feature_ds=None, batch_sizes=(64, 25
                                      lambda: bench_augmentation(batch_size, steps, jit, encoder=encoder)))
                 for d in feature_ds:
                     for part, fn in (("(c) train step", bench_step), ("(d) end to end", bench_end_to_end)):
-                        row = _measure(part, d, batch_size, jit, lambda: fn(d, batch_size, steps, jit, encoder))
+                        row = _measure(part, d, batch_size, jit,
+                                       lambda: fn(d, batch_size, steps, jit, encoder, dtype_policy=dtype_policy))
                         if row["rate"] is not None:
                             row["frac"] = row["rate"] * gflop_per_clip[d] / gemm
                         rows.append(row)
@@ -347,6 +367,8 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, nargs="+", default=[64, 256])
     parser.add_argument("--threads", type=int, default=None,
                         help="TF intra/inter-op threads for GEMM and steps alike (default: TF's)")
+    parser.add_argument("--dtype-policy", choices=("float32", "mixed_bfloat16", "mixed_float16"), default="float32",
+                        help="the method's Keras dtype policy for (c) and (d) (default float32)")
     args = parser.parse_args(argv)
     try:
         is_default_encoder(args.encoder)
@@ -357,7 +379,8 @@ def main(argv=None):
                      f"Received: feature_d={args.feature_d}")
     jit_modes = {"on": (True,), "off": (False,), "both": (False, True)}[args.jit_compile]
     run(quick=args.quick, jit_modes=jit_modes, feature_ds=tuple(args.feature_d) if args.feature_d else None,
-        batch_sizes=tuple(args.batch_size), threads=args.threads, encoder=args.encoder)
+        batch_sizes=tuple(args.batch_size), threads=args.threads, encoder=args.encoder,
+        dtype_policy=args.dtype_policy)
     return 0
 
 

@@ -39,6 +39,7 @@ class BYOLAAugmentation(keras.layers.Layer):
     """
 
     def __init__(self, mixup=None, rrc=None, fader=None, **kwargs):
+        kwargs.setdefault("dtype", "float32")  # views stay float32 under a mixed policy (precision.py)
         super().__init__(**kwargs)
         self.mixup = MixupBYOLA() if mixup is None else _layer_or_none(mixup, "mixup")
         self.rrc = RandomResizeCrop() if rrc is None else _layer_or_none(rrc, "rrc")

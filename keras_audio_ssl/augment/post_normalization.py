@@ -29,6 +29,7 @@ class PostNormalization(keras.layers.Layer):
     """
 
     def __init__(self, epsilon=1.1920929e-07, **kwargs):
+        kwargs.setdefault("dtype", "float32")  # batch statistics in float32 under a mixed policy too
         super().__init__(**kwargs)
         if not epsilon >= 0:
             raise ValueError(f"`epsilon` must be >= 0. Received: epsilon={epsilon}")

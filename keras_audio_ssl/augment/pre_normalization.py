@@ -34,6 +34,7 @@ class PreNormalization(keras.layers.Layer):
     """
 
     def __init__(self, mean=None, std=None, epsilon=1e-7, **kwargs):
+        kwargs.setdefault("dtype", "float32")  # float32 under a mixed policy too (precision.py)
         super().__init__(**kwargs)
         if (mean is None) != (std is None):
             raise ValueError(

@@ -12,6 +12,8 @@ def build_embedding_model(encoder, *, mean, std, front_end=None, name="embedding
     `PreNormalization(mean, std)` (frozen dataset statistics) -> `encoder`
     -> `embedding [B, d]`. This is the model a BYOL-A run writes as
     `embedding_model.keras`, and the one exported to SavedModel / TFLite.
+    It computes in float32: an encoder trained under a mixed policy is
+    replaced by a float32 copy holding its weights (`precision.float32_copy`).
 
     Args:
         encoder: a Keras model taking `[B, n_mels, T, 1]` log-mel.
@@ -26,24 +28,27 @@ def build_embedding_model(encoder, *, mean, std, front_end=None, name="embedding
     >>> model(np.zeros((2, 16000), "float32")).shape
     TensorShape([2, 512])
     """
+    from keras_audio_ssl import precision
     from keras_audio_ssl.augment import PreNormalization
 
     mean = float(mean)
     std = float(std)
     if not std > 0:
         raise ValueError(f"`std` must be positive. Received: std={std}")
-    if front_end is None:
-        from keras_audio_ssl.audio import LogMelSpectrogram
+    encoder = precision.float32_copy(encoder)
+    with precision.policy_scope("float32"):  # whatever global policy the caller trained under
+        if front_end is None:
+            from keras_audio_ssl.audio import LogMelSpectrogram
 
-        front_end = LogMelSpectrogram(n_mels=getattr(encoder, "n_mels", 64))
-    waveform = keras.Input(shape=(None,), dtype="float32", name="waveform")
-    x = front_end(waveform)
-    pre_norm = PreNormalization(mean=mean, std=std, name="pre_normalization")
-    pre_norm.trainable = False
-    x = pre_norm(x)
-    x = encoder(x)
-    embedding = keras.layers.Identity(name="embedding")(x)
-    return keras.Model(waveform, embedding, name=name)
+            front_end = LogMelSpectrogram(n_mels=getattr(encoder, "n_mels", 64))
+        waveform = keras.Input(shape=(None,), dtype="float32", name="waveform")
+        x = front_end(waveform)
+        pre_norm = PreNormalization(mean=mean, std=std, name="pre_normalization")
+        pre_norm.trainable = False
+        x = pre_norm(x)
+        x = encoder(x)
+        embedding = keras.layers.Identity(name="embedding")(x)
+        return keras.Model(waveform, embedding, name=name)
 
 
 def load_embedding_model(path):

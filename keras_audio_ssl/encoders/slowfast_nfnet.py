@@ -81,12 +81,14 @@ class WSConv2D(layers.Conv2D):
 
     def standardized_kernel(self):
         """The kernel the convolution uses: `W_hat` of the class docstring."""
-        kernel = self.kernel
+        # Under a mixed policy the kernel is read in bfloat16 / float16: standardize in float32
+        # (a variance over hundreds of weights), hand the convolution its compute dtype.
+        kernel = ops.cast(self.kernel, "float32")
         fan_in = math.prod(kernel.shape[:-1])
         mean = ops.mean(kernel, axis=(0, 1, 2), keepdims=True)
         var = ops.var(kernel, axis=(0, 1, 2), keepdims=True)
-        scale = ops.rsqrt(ops.maximum(var * fan_in, self.eps)) * self.gain
-        return (kernel - mean) * scale
+        scale = ops.rsqrt(ops.maximum(var * fan_in, self.eps)) * ops.cast(self.gain, "float32")
+        return ops.cast((kernel - mean) * scale, self.compute_dtype)
 
     def call(self, inputs):
         kernel = self.standardized_kernel()

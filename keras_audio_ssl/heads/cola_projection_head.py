@@ -27,8 +27,9 @@ class COLAProjectionHead(layers.Layer):
         if isinstance(output_dim, bool) or not isinstance(output_dim, int) or output_dim <= 0:
             raise ValueError(f"`output_dim` must be a positive integer. Received: output_dim={output_dim}")
         self.output_dim = output_dim
-        self.dense = layers.Dense(output_dim, name="dense")
-        self.layer_norm = layers.LayerNormalization(epsilon=1e-6, name="layer_norm")
+        # Sublayers compute like the head (e.g. mixed_bfloat16), not like the global policy.
+        self.dense = layers.Dense(output_dim, dtype=self.dtype_policy, name="dense")
+        self.layer_norm = layers.LayerNormalization(epsilon=1e-6, dtype=self.dtype_policy, name="layer_norm")
 
     def build(self, input_shape):
         self.dense.build(input_shape)

@@ -37,15 +37,18 @@ class MLPHead(layers.Layer):
         self.hidden_dim = hidden_dim
         self.output_dim = output_dim
         self.synchronized_batch_norm = synchronized_batch_norm
-        self.hidden = layers.Dense(hidden_dim, name="hidden")
+        # Sublayers compute like the head (e.g. mixed_bfloat16), not like the global policy.
+        dtype = self.dtype_policy
+        self.hidden = layers.Dense(hidden_dim, dtype=dtype, name="hidden")
         self.batch_norm = FusedBatchNormalization(
             epsilon=1e-5,
             momentum=0.9,
             synchronized=synchronized_batch_norm,
+            dtype=dtype,
             name="batch_norm",
         )
-        self.relu = layers.ReLU(name="relu")
-        self.output_dense = layers.Dense(output_dim, name="output")
+        self.relu = layers.ReLU(dtype=dtype, name="relu")
+        self.output_dense = layers.Dense(output_dim, dtype=dtype, name="output")
 
     def build(self, input_shape):
         self.hidden.build(input_shape)

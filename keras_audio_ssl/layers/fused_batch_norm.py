@@ -20,9 +20,13 @@ class FusedBatchNormalization(layers.BatchNormalization):
     `[128, 64, 96, 1]`.
 
     The fused path is taken only where it is exactly the Keras computation:
-    training mode, trainable, TensorFlow backend, float32, channels-last
-    rank 2 or 4 input, `center` and `scale` on, no mask, no renorm, not
-    synchronized. Everything else (inference included) is the Keras layer.
+    training mode, trainable, TensorFlow backend, float32 variables, float32,
+    bfloat16 or float16 channels-last rank 2 or 4 input, `center` and `scale`
+    on, no mask, no renorm, not synchronized. Everything else (inference
+    included) is the Keras layer. Under a mixed policy the kernel reads the
+    bfloat16 / float16 activations and keeps its batch statistics, scale and
+    offset in float32, as the Keras layer does after casting up, and skips
+    that cast's extra pass over the activations.
     Args are those of `keras.layers.BatchNormalization`.
 
     Example:
@@ -44,7 +48,7 @@ class FusedBatchNormalization(layers.BatchNormalization):
             and self.scale
             and rank in (2, 4)
             and self.axis in (-1, rank - 1)
-            and inputs.dtype == "float32"
+            and inputs.dtype in ("float32", "bfloat16", "float16")
             and self.variable_dtype == "float32"
             and inputs.shape[-1] is not None
         )

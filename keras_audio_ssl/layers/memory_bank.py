@@ -33,6 +33,7 @@ class FIFOMemoryBank(keras.layers.Layer):
     """
 
     def __init__(self, memory_size=2048, **kwargs):
+        kwargs.setdefault("dtype", "float32")  # a float32 buffer under a mixed policy too (precision.py)
         super().__init__(**kwargs)
         if isinstance(memory_size, bool) or not isinstance(memory_size, (int, np.integer)) or memory_size < 1:
             raise ValueError(f"`memory_size` must be a positive integer. Received: memory_size={memory_size}")

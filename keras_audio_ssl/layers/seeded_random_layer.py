@@ -31,6 +31,8 @@ class SeededRandomLayer(keras.layers.Layer):
     """
 
     def __init__(self, seed=None, **kwargs):
+        # Augmentations stay float32 under a mixed global policy (precision.py).
+        kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         self.seed = seed
         self._initial_seed = seeding.initial_seed(seed)

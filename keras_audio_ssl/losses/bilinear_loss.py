@@ -2,6 +2,8 @@
 
 from keras import ops
 
+from keras_audio_ssl.precision import to_float32
+
 
 def bilinear_loss(logits, return_diagnostics=False, labels=None):
     """Cross-entropy of each anchor against its row of in-batch candidates.
@@ -22,6 +24,7 @@ def bilinear_loss(logits, return_diagnostics=False, labels=None):
     Example:
     >>> bilinear_loss(10.0 * np.eye(4))  # close to 0
     """
+    logits = to_float32(logits)  # the log-sum-exp in float32 under a mixed policy
     if labels is None:
         labels = ops.arange(ops.shape(logits)[0])
     log_probs = logits - ops.logsumexp(logits, axis=-1, keepdims=True)

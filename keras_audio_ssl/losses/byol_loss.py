@@ -3,6 +3,7 @@
 from keras import ops
 
 from keras_audio_ssl.layers import l2_normalize
+from keras_audio_ssl.precision import to_float32
 
 
 def byol_loss(predictions, targets, reduction="mean"):
@@ -25,6 +26,7 @@ def byol_loss(predictions, targets, reduction="mean"):
         raise ValueError(
             f"`reduction` must be 'mean' or None. Received: reduction={reduction}"
         )
+    predictions, targets = to_float32(predictions, targets)  # float32 under a mixed policy
     p = l2_normalize(predictions)
     z = l2_normalize(ops.stop_gradient(targets))
     per_sample = 2.0 - 2.0 * ops.sum(p * z, axis=-1)

@@ -4,6 +4,7 @@ from keras import ops
 
 from keras_audio_ssl.layers import l2_normalize
 from keras_audio_ssl.losses.bilinear_loss import bilinear_loss
+from keras_audio_ssl.precision import to_float32
 
 
 def pair_similarity(anchors, candidates, kernel=None, temperature=0.2):
@@ -46,6 +47,9 @@ def cola_loss(anchors, positives, kernel=None, temperature=0.2, all_anchors=None
         raise ValueError(f"`temperature` must be positive. Received: temperature={temperature}")
     all_anchors = anchors if all_anchors is None else all_anchors
     all_positives = positives if all_positives is None else all_positives
+    # Similarities in float32 under a mixed policy (the kernel is a float32 variable).
+    anchors, positives, all_anchors, all_positives = to_float32(anchors, positives, all_anchors, all_positives)
+    kernel = None if kernel is None else to_float32(kernel)
     labels = ops.arange(ops.shape(anchors)[0]) + offset
     rows = pair_similarity(anchors, all_positives, kernel, temperature)
     columns = ops.transpose(pair_similarity(all_anchors, positives, kernel, temperature))

@@ -3,6 +3,7 @@
 from keras import ops
 
 from keras_audio_ssl.layers import l2_normalize
+from keras_audio_ssl.precision import to_float32
 
 
 def frame_similarity(frames, kernel=None, temperature=0.2):
@@ -35,6 +36,8 @@ def frame_contrastive_loss(frames, kernel=None, temperature=0.2, m=0):
     """
     if isinstance(m, bool) or not isinstance(m, int) or m < 0:
         raise ValueError(f"`m` must be an integer >= 0. Received: m={m!r}")
+    frames = to_float32(frames)  # float32 under a mixed policy
+    kernel = None if kernel is None else to_float32(kernel)
     sims = frame_similarity(frames, kernel, temperature)  # [B, T, T]
     steps = ops.shape(sims)[1]
     index = ops.arange(steps)
@@ -56,5 +59,6 @@ def pitch_shift_loss(shifted, original, shift):
         shift: `[B]` the shift a of each clip, in the caller's units (the
             method uses semitones, 12·log2 of the frequency factor).
     """
+    shifted, original, shift = to_float32(shifted, original, shift)  # float32 under a mixed policy
     difference = shifted - original - ops.expand_dims(shift, -1)
     return ops.mean(ops.square(difference))

@@ -3,6 +3,7 @@
 from keras import ops
 
 from keras_audio_ssl.layers import l2_normalize
+from keras_audio_ssl.precision import to_float32
 
 
 def nt_xent_loss(z1, z2, temperature=0.1, return_diagnostics=False, all_z1=None, all_z2=None, offset=0):
@@ -33,6 +34,7 @@ def nt_xent_loss(z1, z2, temperature=0.1, return_diagnostics=False, all_z1=None,
         )
     all_z1 = z1 if all_z1 is None else all_z1
     all_z2 = z2 if all_z2 is None else all_z2
+    z1, z2, all_z1, all_z2 = to_float32(z1, z2, all_z1, all_z2)  # float32 under a mixed policy
     local = l2_normalize(ops.concatenate([z1, z2], axis=0))
     candidates = l2_normalize(ops.concatenate([all_z1, all_z2], axis=0))
     batch, total = ops.shape(z1)[0], ops.shape(all_z1)[0]

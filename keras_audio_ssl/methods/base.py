@@ -7,6 +7,7 @@ import tensorflow as tf
 from keras import ops
 
 from keras_audio_ssl import distribute
+from keras_audio_ssl import precision
 from keras_audio_ssl.layers import l2_normalize
 
 _SEED_STATE_KEY = "seed_generator_state_"
@@ -33,13 +34,21 @@ class SelfSupervisedMethod(keras.Model):
     `train_step(waveform)`: waveform `[B, N]` (or `[B, S, N]`, S crops per
     clip, passed on as `[S*B, N]` crop-major) -> log-mel -> pre-normalization
     -> `make_views` -> loss under the tape -> gradient of
-    `distribute.scale_loss(loss)` -> optimizer -> `after_step` -> metrics.
+    `optimizer.scale_loss(distribute.scale_loss(loss))` -> optimizer ->
+    `after_step` -> metrics.
     Under `tf.distribute` the logs are rank-1 where MultiWorkerMirroredStrategy
     needs it (tensorflow#72388).
 
     `call(inputs)`: waveform `[B, N]` or a raw (not yet pre-normalized) log-mel
-    `[B, F, T, 1]` -> the encoder's embedding `[B, d]`, so every method can be
-    exported the same way.
+    `[B, F, T, 1]` -> the encoder's embedding `[B, d]` (float32), so every
+    method can be exported the same way.
+
+    Mixed precision (`precision.py`): build the encoder and the method under a
+    mixed global policy (`precision.policy_scope`). The encoder and the heads
+    then compute in bfloat16 / float16; the method itself, its front end,
+    normalizations, views and losses stay float32, and `compile` wraps the
+    optimizer in a `keras.optimizers.LossScaleOptimizer` when the encoder
+    computes in float16.
 
     Args:
         encoder: Keras model `[B, n_mels, T, 1]` -> `[B, d]` (see `encoders.get`).
@@ -70,6 +79,8 @@ class SelfSupervisedMethod(keras.Model):
         seed=None,
         **kwargs,
     ):
+        # float32 under a mixed global policy: `call` must not cast the waveform down (precision.py).
+        kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         from keras_audio_ssl import augment
 
@@ -178,7 +189,7 @@ class SelfSupervisedMethod(keras.Model):
 
     def call(self, inputs, training=False):
         """The encoder's embedding `[B, d]` of a waveform `[B, N]` or raw log-mel `[B, F, T, 1]`."""
-        return self.encoder(self.preprocess(inputs), training=training)
+        return precision.to_float32(self.encoder(self.preprocess(inputs), training=training))
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.embedding_dim())
@@ -201,6 +212,20 @@ class SelfSupervisedMethod(keras.Model):
         self.pre_norm_std = self.pre_norm.std
 
     # --- training -------------------------------------------------------
+    def compile(self, optimizer="rmsprop", **kwargs):
+        super().compile(optimizer=optimizer, **kwargs)
+        # Keras wraps only when the model's own policy is mixed_float16; this model stays float32.
+        if precision.needs_loss_scaling(self.encoder) and not isinstance(
+            self.optimizer, keras.optimizers.LossScaleOptimizer
+        ):
+            self.optimizer = keras.optimizers.LossScaleOptimizer(self.optimizer, name="loss_scale_optimizer")
+
+    def compile_from_config(self, config):
+        # Loading a .keras file skips a custom compile(); this one only adds the loss scale.
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
     def train_step(self, data):
         waveform = _first_tensor(data)
         if len(waveform.shape) == 3:
@@ -214,7 +239,8 @@ class SelfSupervisedMethod(keras.Model):
         variables = self.trainable_variables
         with tf.GradientTape() as tape:
             loss, diagnostics = self.compute_loss_and_diagnostics(views, training=True)
-            scaled = distribute.scale_loss(loss)
+            # The loss scale of a LossScaleOptimizer (identity otherwise); `apply` unscales.
+            scaled = self.optimizer.scale_loss(distribute.scale_loss(loss))
         gradients = tape.gradient(scaled, variables)
         self.optimizer.apply(gradients, variables)
         self.after_step(x, views, diagnostics)
@@ -328,4 +354,4 @@ def _first_tensor(data):
 
 def embedding_std(embeddings):
     """Std over the batch of L2-normalized embeddings, averaged over dims (0 when collapsed)."""
-    return ops.mean(ops.std(l2_normalize(embeddings), axis=0))
+    return ops.mean(ops.std(l2_normalize(precision.to_float32(embeddings)), axis=0))

@@ -144,8 +144,10 @@ class SimCLRAudio(SelfSupervisedMethod):
             self.mix_back.build(patch_shape)
         for layer in self.patch_augmentations:
             layer.build(patch_shape)
+        # Built here, maybe outside the policy scope the encoder was built in: compute like the encoder.
         self.projector = MLPHead(self.hidden_dim or self.embedding_dim(), self.projection_dim,
-                                 synchronized_batch_norm=self.synchronized_batch_norm, name="projector")
+                                 synchronized_batch_norm=self.synchronized_batch_norm,
+                                 dtype=self.encoder.dtype_policy, name="projector")
         self.projector.build((None, self.embedding_dim()))
 
     def make_views(self, x, training=True):

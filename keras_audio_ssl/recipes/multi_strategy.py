@@ -52,6 +52,7 @@ def fit(
     sample_rate=16000,
     seed=42,
     jit_compile="auto",
+    dtype_policy="float32",
     keep_checkpoints=5,
     verbose=1,
     skip_bad_files=False,
@@ -93,6 +94,9 @@ def fit(
         sample_rate: audio rate in Hz.
         seed: seeds shuffling, segment draws, shifts and initialization.
         jit_compile: `True`, `False` or `"auto"` (XLA on GPU/TPU, off on CPU).
+        dtype_policy: `"float32"`, `"mixed_bfloat16"` or `"mixed_float16"` (dynamic loss scaling):
+            the encoder and heads compute in that precision, variables, front end, normalizations,
+            views and loss stay float32; the saved models are float32 (see `recipes.run`).
         keep_checkpoints: per-epoch encoder checkpoints to keep (`None`: all).
         verbose: 0 silent, 1 progress bar (one line per epoch when not a terminal), 2 one line per epoch.
         skip_bad_files: skip undecodable files (reporting them) instead of failing.

@@ -34,6 +34,14 @@ synchronise across workers); the chief's statistics are broadcast so every repli
 normalises alike. A worker that dies makes the others stop with an error saying how
 to continue: start every worker again and training resumes after the last finished
 epoch.
+
+Mixed precision: `fit(..., dtype_policy="mixed_bfloat16" | "mixed_float16")` builds
+the encoder and the method under that Keras policy: encoder and heads compute in
+bfloat16 / float16 with float32 variables, everything else stays float32, and
+float16 trains with dynamic loss scaling (see `keras_audio_ssl/precision.py`). The
+written encoder and embedding model are float32 whatever the policy. A run may be
+resumed under another policy (its variables and Adam state are float32 either way),
+except into or out of mixed_float16, whose loss-scale optimizer has state of its own.
 """
 
 import contextlib
@@ -46,6 +54,7 @@ import time
 
 import numpy as np
 
+from keras_audio_ssl import precision
 from keras_audio_ssl.recipes import run_state
 from keras_audio_ssl.recipes.callbacks import EncoderCheckpoint
 from keras_audio_ssl.recipes.callbacks import ReportDecodeFailures
@@ -67,6 +76,7 @@ COMMON_SETTINGS = (
     "sample_rate",
     "seed",
     "jit_compile",
+    "dtype_policy",
     "keep_checkpoints",
     "verbose",
     "skip_bad_files",
@@ -258,6 +268,7 @@ def _check_common(settings):
     out = settings["output_dir"]
     if not isinstance(out, (str, os.PathLike)) or not os.fspath(out).strip():
         raise ValueError(f"output_dir must name a run directory. Received: output_dir={out!r}")
+    precision.check_dtype_policy(settings["dtype_policy"])
     if settings["verbose"] not in (0, 1, 2):
         raise ValueError(f"verbose must be 0, 1 or 2. Received: verbose={settings['verbose']!r}")
     if not isinstance(settings["seed"], (int, np.integer)) or isinstance(settings["seed"], bool):
@@ -306,6 +317,7 @@ def _check_resume_compatible(output_dir, settings, state_shaping):
     previous = run_state.read_json(os.path.join(output_dir, "config.json"))
     if not previous:
         return
+    precision.check_resume_policy(output_dir, previous.get("dtype_policy", "float32"), settings["dtype_policy"])
     changed = {
         k: (previous.get(k), settings[k]) for k in state_shaping if k in previous and previous[k] != settings[k]
     }
@@ -443,8 +455,9 @@ def pretrain(data, *, method, settings, build_method, state_shaping=(), segments
     config_path = os.path.join(write_dir, "config.json")
 
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
-        encoder = build_encoder(settings["encoder"], settings["feature_d"], settings.get("n_mels"))
-        model = build_method(encoder, mean=mean, std=std)
+        with precision.policy_scope(settings["dtype_policy"]):  # the float32 parts declare their own dtype
+            encoder = build_encoder(settings["encoder"], settings["feature_d"], settings.get("n_mels"))
+            model = build_method(encoder, mean=mean, std=std)
         model.compile(optimizer=keras.optimizers.Adam(settings["learning_rate"]), jit_compile=use_jit)
         model.build((None, settings["segment_samples"]))
         if not model.optimizer.built:
@@ -608,6 +621,7 @@ def _unseeded_epochs(source, settings, seed, segments_per_clip, dataset_args, ve
 
 def _write_final_artefacts(output_dir, encoder, mean, std, build_embedding_model, front_end_layer=None):
     save = run_state.save_atomic
+    encoder = precision.float32_copy(encoder)  # the trained weights, computing in float32 whatever the policy
     save(encoder.save, os.path.join(output_dir, "encoder.keras"))
     save(encoder.save_weights, os.path.join(output_dir, "encoder.weights.h5"))
     embedding_model = build_embedding_model(encoder, mean=mean, std=std, front_end=front_end_layer)

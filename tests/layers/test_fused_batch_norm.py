@@ -87,3 +87,35 @@ def test_survives_keras_save_load(tmp_path):
     model.save(path)
     loaded = keras.models.load_model(path)
     assert isinstance(loaded.get_layer("bn"), FusedBatchNormalization)
+
+
+@pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
+def test_mixed_policy_takes_the_fused_path_with_float32_statistics(policy):
+    # Under a mixed policy the kernel reads the low-precision activations; statistics,
+    # gamma/beta and their gradients stay float32 and match the Keras layer (which casts up).
+    shape = (4, 8, 12, 5)
+    reference, fused = (
+        cls(epsilon=1e-5, momentum=0.9, dtype=policy) for cls in (keras.layers.BatchNormalization,
+                                                                  FusedBatchNormalization)
+    )
+    rng = np.random.default_rng(8)
+    gamma, beta = rng.uniform(0.5, 1.5, 5).astype("float32"), rng.standard_normal(5).astype("float32")
+    for layer in (reference, fused):
+        layer.build(shape)
+        layer.gamma.assign(gamma)
+        layer.beta.assign(beta)
+    low = fused.compute_dtype
+    x = tf.cast(rng.standard_normal(shape).astype("float32") * 3.0 + 1.0, low)
+    assert fused._fused_ok(x, True, None)
+    results = []
+    for layer in (reference, fused):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x, training=True)
+            loss = tf.reduce_sum(tf.sin(tf.cast(y, tf.float32)) * tf.range(1.0, 6.0))
+        grads = tape.gradient(loss, [x, layer.gamma, layer.beta])
+        assert y.dtype == low and grads[0].dtype == low and layer.moving_variance.dtype == "float32"
+        results.append([y, *grads, layer.moving_mean.value, layer.moving_variance.value])
+    for e, g in zip(*results):
+        e, g = np.asarray(tf.cast(e, tf.float32)), np.asarray(tf.cast(g, tf.float32))
+        np.testing.assert_allclose(g, e, rtol=2e-2, atol=2e-2 * max(1.0, np.abs(e).max()))
