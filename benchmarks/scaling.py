@@ -123,7 +123,8 @@ def _child(replicas, global_batch, feature_d, steps):
 
 
 def input_clips_per_core(num_clips=256, batch_size=64, batches=16):
-    """Clips/s of the TFRecord input pipeline (decode + crop + batch) per CPU core, measured here."""
+    """`(clips/s of the TFRecord input pipeline per CPU core, MB read per clip)`, measured here on
+    10-s clips (AudioSet's length): decode + crop + batch."""
     import tensorflow as tf
 
     from keras_audio_ssl import synthetic
@@ -133,7 +134,8 @@ def input_clips_per_core(num_clips=256, batch_size=64, batches=16):
     with tempfile.TemporaryDirectory() as tmp:
         paths = synthetic.write_wav_folder(os.path.join(tmp, "wav"),
                                            synthetic.make_unlabeled_corpus(num_clips, seconds=10.0, seed=0))
-        write_tfrecord_shards(paths, os.path.join(tmp, "shards"), num_shards=4, progress=False)
+        index = write_tfrecord_shards(paths, os.path.join(tmp, "shards"), num_shards=4, progress=False)
+        clip_mb = sum(os.path.getsize(os.path.join(tmp, "shards", s["file"])) for s in index["shards"]) / 1e6 / num_clips
         dataset = make_pretraining_dataset(os.path.join(tmp, "shards"), batch_size=batch_size, seed=0, repeat=True)
         iterator = iter(dataset)
         for _ in range(2):
@@ -142,28 +144,32 @@ def input_clips_per_core(num_clips=256, batch_size=64, batches=16):
         for _ in range(batches):
             tf.convert_to_tensor(next(iterator)).numpy()
         rate = batch_size * batches / (time.perf_counter() - start)
-    return rate / (os.cpu_count() or 1)
+    return rate / (os.cpu_count() or 1), clip_mb
 
 
 def audioset_estimate(*, gflop_per_clip, gradient_mb, batch_per_gpu, gpus, gpu_tflops, allreduce_gbps,
-                      input_per_core, cores_per_gpu, clips=AUDIOSET_CLIPS):
+                      input_per_core, cores_per_gpu, storage_gbps, clip_mb, clips=AUDIOSET_CLIPS):
     """`(clips/s per GPU from compute, rows)`; a row is `(N, hours per epoch, all-reduce efficiency,
-    what limits the rate: "compute" or "input")`.
+    what limits the rate: "compute", "decoding" or "storage")`.
 
     Per GPU: clips/s = achieved TFLOP/s / GFLOP per clip. Per step, a ring all-reduce moves
     2 (N - 1) / N x the gradient bytes through each GPU's link; the step time is compute (the
     per-GPU batch at that rate) plus that transfer, not overlapped (a pessimistic bound). The
-    input pipeline feeds each GPU at most `cores_per_gpu` x the measured clips/s per core.
+    input pipeline decodes at most `cores_per_gpu` x the measured clips/s per core for each GPU,
+    and every clip is read whole from the shards (a 0.95-s crop of a 10-s clip still reads the
+    clip): the store delivers at most `storage_gbps` / clip size clips/s to all GPUs together.
     """
     per_gpu = gpu_tflops * 1e3 / gflop_per_clip
-    fed = cores_per_gpu * input_per_core
+    decoded = cores_per_gpu * input_per_core
+    stored = storage_gbps * 1e3 / clip_mb
     rows = []
     for n in gpus:
         compute_s = batch_per_gpu / per_gpu
         comm_s = 2 * (n - 1) / n * gradient_mb / 1e3 / allreduce_gbps if n > 1 else 0.0
         efficiency = compute_s / (compute_s + comm_s)
-        rate = n * min(per_gpu * efficiency, fed)
-        rows.append((n, clips / rate / 3600, efficiency, "input" if fed < per_gpu * efficiency else "compute"))
+        limits = {"compute": n * per_gpu * efficiency, "decoding": n * decoded, "storage": stored}
+        limit = min(limits, key=limits.get)
+        rows.append((n, clips / limits[limit] / 3600, efficiency, limit))
     return per_gpu, rows
 
 
@@ -177,12 +183,16 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=8, help="timed steps per measurement")
     parser.add_argument("--gpus", type=int, nargs="+", default=[1, 8, 64, 256],
                         help="accelerator counts for the AudioSet estimate")
-    parser.add_argument("--gpu-tflops", type=float, default=50.0,
-                        help="ASSUMED achieved TFLOP/s per accelerator (default 50: ~5 %% of an H100's dense "
-                             "bf16 peak, for 64-channel convolutions on 64 x 96 log-mels)")
+    parser.add_argument("--gpu-tflops", type=float, default=20.0,
+                        help="ASSUMED achieved TFLOP/s per accelerator (default 20: ~2 %% of an H100's dense "
+                             "bf16 peak, a third of its float32 peak: 64-channel convolutions on 64 x 96 "
+                             "log-mels and the memory-bound augmentation use little of it)")
     parser.add_argument("--allreduce-gbps", type=float, default=50.0,
                         help="ASSUMED all-reduce bandwidth per accelerator in GB/s (default 50: NVLink within a "
                              "node is higher, 400 Gb/s Ethernet/InfiniBand across nodes about this)")
+    parser.add_argument("--storage-gbps", type=float, default=5.0,
+                        help="ASSUMED read bandwidth of the shard store in GB/s, all accelerators together "
+                             "(default 5: a few local NVMe drives or a parallel filesystem)")
     parser.add_argument("--cores-per-gpu", type=int, default=12,
                         help="ASSUMED CPU cores decoding audio per accelerator in the estimate (default 12)")
     parser.add_argument("--batch-per-gpu", type=int, default=256,
@@ -236,16 +246,16 @@ def main(argv=None):
         print(f"{row['replicas']:>8} {row['clips_per_s']:>9.1f} {row['clips_per_s'] / base['clips_per_s']:>5.2f}x "
               f"{row['step_ms']:>9.1f} {row['collective_ms']:>15.2f} {100 * share:>6.1f}%")
 
-    per_core = input_clips_per_core(num_clips=32 if args.quick else 256, batches=4 if args.quick else 16)
+    per_core, clip_mb = input_clips_per_core(num_clips=32 if args.quick else 256, batches=4 if args.quick else 16)
     reference = max(by_batch, key=lambda r: r["global_batch"])
     per_gpu, rows = audioset_estimate(
         gflop_per_clip=gflop, gradient_mb=reference["gradient_mb"], batch_per_gpu=args.batch_per_gpu, gpus=args.gpus,
         gpu_tflops=args.gpu_tflops, allreduce_gbps=args.allreduce_gbps, input_per_core=per_core,
-        cores_per_gpu=args.cores_per_gpu)
+        cores_per_gpu=args.cores_per_gpu, storage_gbps=args.storage_gbps, clip_mb=clip_mb)
     cpu_hours = AUDIOSET_CLIPS / reference["clips_per_s"] / 3600
     print(f"\nOne AudioSet epoch ({AUDIOSET_CLIPS / 1e6:.1f} M clips, one 0.95-s crop each), from the measured "
           f"{gflop:.2f} GFLOP/clip, {reference['gradient_mb']:.1f} MB of float32 gradients per step and "
-          f"{per_core:.0f} clips/s of TFRecord decoding per CPU core:")
+          f"{per_core:.0f} clips/s of TFRecord decoding per CPU core, {clip_mb:.3f} MB read per 10-s clip:")
     print(f"  this CPU ({os.cpu_count()} cores, {reference['clips_per_s']:.1f} clips/s at batch "
           f"{reference['global_batch']}): {cpu_hours:.1f} h per epoch, {100 * cpu_hours / 24:.0f} days for "
           "the paper's 100 epochs")
@@ -254,7 +264,9 @@ def main(argv=None):
           "accelerator (the global batch grows with N: beyond a few thousand, large-batch training needs "
           "learning-rate scaling the papers did not use); compute and all-reduce not overlapped; ASSUMED "
           f"{args.cores_per_gpu} CPU cores decoding per accelerator ({args.cores_per_gpu * per_core:,.0f} clips/s; "
-          f"{per_gpu / per_core:.0f} cores would keep one accelerator busy, or a tf.data service)")
+          f"{per_gpu / per_core:.0f} cores would keep one accelerator busy, or a tf.data service); ASSUMED "
+          f"{args.storage_gbps:g} GB/s read from the shard store for all accelerators together "
+          f"({args.storage_gbps * 1e3 / clip_mb:,.0f} clips/s)")
     print(f"{'accelerators':>12} {'min/epoch':>10} {'100 epochs':>11} {'all-reduce eff.':>16} {'limited by':>11}")
     for n, hours, efficiency, limit in rows:
         print(f"{n:>12} {60 * hours:>10.1f} {100 * hours:>9.1f} h {100 * efficiency:>15.1f}% {limit:>11}")

@@ -43,9 +43,18 @@ def scale_loss(loss):
 
 
 def gather(x, axis=0):
-    """Concatenation of `x` over all replicas (replica order), `x` itself on one device."""
+    """Concatenation of `x` over all replicas (replica order), `x` itself on one device.
+
+    Under mixed precision a bfloat16 / float16 `x` is gathered as float32: the collective
+    kernels take no bfloat16, and what is gathered (contrastive negatives, memory-bank
+    entries) feeds float32 losses anyway.
+    """
     context = replica_context()
-    return x if context is None else context.all_gather(x, axis=axis)
+    if context is None:
+        return x
+    if x.dtype in (tf.bfloat16, tf.float16):
+        x = tf.cast(x, tf.float32)
+    return context.all_gather(x, axis=axis)
 
 
 def all_sum(values):

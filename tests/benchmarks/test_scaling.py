@@ -14,7 +14,8 @@ import scaling  # noqa: E402
 def test_audioset_estimate_follows_its_stated_model():
     per_gpu, rows = scaling.audioset_estimate(
         gflop_per_clip=2.0, gradient_mb=100.0, batch_per_gpu=200, gpus=[1, 4], gpu_tflops=10.0,
-        allreduce_gbps=10.0, input_per_core=1000.0, cores_per_gpu=8, clips=1_000_000)
+        allreduce_gbps=10.0, input_per_core=1000.0, cores_per_gpu=8, storage_gbps=100.0, clip_mb=0.32,
+        clips=1_000_000)
     assert per_gpu == 5000.0  # 10 TFLOP/s / 2 GFLOP per clip
     (n1, hours1, eff1, limit1), (n4, hours4, eff4, limit4) = rows
     assert (n1, eff1, limit1) == (1, 1.0, "compute")
@@ -22,11 +23,18 @@ def test_audioset_estimate_follows_its_stated_model():
     # 4 GPUs: compute 200 / 5000 = 40 ms a step; ring all-reduce 2 * 3/4 * 0.1 GB / 10 GB/s = 15 ms.
     assert eff4 == pytest.approx(40 / 55)
     assert limit4 == "compute" and hours4 == pytest.approx(1_000_000 / (4 * 5000 * 40 / 55) / 3600)
-    # Eight cores at 500 clips/s feed 4,000 clips/s, less than the GPU's 5,000: input-bound.
+    # Eight cores at 500 clips/s decode 4,000 clips/s, less than the GPU's 5,000.
     _, [(_, hours, _, limit)] = scaling.audioset_estimate(
         gflop_per_clip=2.0, gradient_mb=100.0, batch_per_gpu=200, gpus=[1], gpu_tflops=10.0,
-        allreduce_gbps=10.0, input_per_core=500.0, cores_per_gpu=8, clips=1_000_000)
-    assert limit == "input" and hours == pytest.approx(1_000_000 / 4000 / 3600)
+        allreduce_gbps=10.0, input_per_core=500.0, cores_per_gpu=8, storage_gbps=100.0, clip_mb=0.32,
+        clips=1_000_000)
+    assert limit == "decoding" and hours == pytest.approx(1_000_000 / 4000 / 3600)
+    # 64 GPUs want 64 x 5,000 clips/s; 1.6 GB/s of 0.32-MB clips is 5,000 clips/s for all of them.
+    _, [(_, hours, _, limit)] = scaling.audioset_estimate(
+        gflop_per_clip=2.0, gradient_mb=100.0, batch_per_gpu=200, gpus=[64], gpu_tflops=10.0,
+        allreduce_gbps=10.0, input_per_core=1000.0, cores_per_gpu=8, storage_gbps=1.6, clip_mb=0.32,
+        clips=1_000_000)
+    assert limit == "storage" and hours == pytest.approx(1_000_000 / 5000 / 3600)
 
 
 def test_quick_run_prints_the_three_tables():

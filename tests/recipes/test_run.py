@@ -161,15 +161,16 @@ def test_each_file_header_is_checked_once_per_fit(tmp_path, monkeypatch):
     assert len(calls) == 12 and len(set(calls)) == 12  # statistics and training share one check
 
 
-@pytest.mark.parametrize("recipe", ["byola", "cola"])
-def test_fit_under_mirrored_strategy_on_two_replicas_and_resume(tmp_path, recipe):
+# Float32 under MirroredStrategy is also the reference run of tests/recipes/test_multi_worker.py.
+@pytest.mark.parametrize("recipe,dtype_policy", [("byola", "mixed_float16"), ("cola", "mixed_bfloat16")])
+def test_fit_under_mirrored_strategy_on_two_replicas_and_resume(tmp_path, recipe, dtype_policy):
     import json as json_module
     import subprocess
     import sys
 
     repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     proc = subprocess.run([sys.executable, os.path.join(repo, "tests", "recipes", "mirrored_fit.py"), recipe,
-                           str(tmp_path / "run")], cwd=repo, capture_output=True, text=True, timeout=600)
+                           str(tmp_path / "run"), dtype_policy], cwd=repo, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     summary = json_module.loads(proc.stdout.strip().splitlines()[-1])
     assert summary["replicas"] == 2 and summary["variables_mirrored"]
@@ -177,6 +178,10 @@ def test_fit_under_mirrored_strategy_on_two_replicas_and_resume(tmp_path, recipe
     # The resumed call trained one more epoch on top of the first: history covers both.
     assert len(summary["losses"]) == 2 and summary["losses"][0] == summary["first_losses"][0]
     assert summary["finite"] and summary["epochs_finished"] == 2 and summary["status"] == "finished"
+    # Mixed precision under the strategy: the encoder computes low, float16 scales its loss.
+    assert summary["dtype_policy"] == dtype_policy
+    assert summary["encoder_compute_dtype"] == dtype_policy.split("_")[1]
+    assert summary["loss_scaled"] == (dtype_policy == "mixed_float16")
 
 
 def test_strategy_argument_is_checked(tmp_path):
