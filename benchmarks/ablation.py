@@ -20,11 +20,14 @@ variants), and beside the default variant: the table prints the average ± its s
 over probe seeds, the margin over that random encoder and the difference from the
 default, whatever their sign.
 
-`--curve M1 M2 ...` adds the quality-vs-minutes curve of the default variant: its run
-continued from budget to budget (the learning rate is constant, so the run at 10 min
-is the run at 5 min trained 5 more; with the default variant in the grid, its
-`--minutes` row is the curve's first point), probed at each; where it crosses its
-random encoder is where self-supervision starts to pay at this scale.
+`--curve M1 M2 ...` adds the quality-vs-minutes curve of the default variant (or of
+`--curve-variant`): its run continued from budget to budget (the learning rate is
+constant, so the run at 10 min is the run at 5 min trained 5 more; with that variant in
+the grid, its `--minutes` row is the curve's first point), probed at each; where it
+crosses its random encoder is where self-supervision starts to pay at this scale.
+
+Combinations of single changes (`--list` names them, e.g. "mixup + bn per view") run
+like any variant when named in `--variants`.
 
 Results are kept per variant in `--output` (`results/<variant>.json`): a second call
 probes only what is missing, and a killed call resumes its runs (`fit()`'s run
@@ -61,14 +64,35 @@ VARIANTS = {
     "lr 1e-4": ("Adam 1e-4", {"learning_rate": 1e-4}, "benchmark"),
 }
 GRID = tuple(VARIANTS)
+# Single changes that each helped at the fixed budget, together: do their gains add up?
+# Selectable by name with --variants; not part of the default grid.
+COMBINATIONS = {
+    "mixup + bn per view": ("Mixup only and BatchNorm per view", ("mixup", "bn per view")),
+}
 QUICK = dict(build_size="tiny", epochs=1, minutes=5.0, feature_d=32, batch_size=8, probe_runs=2, probe_epochs=40,
              variants=("default", "rrc"), curve=())
 
 
+def describe(name):
+    """What a variant or combination changes, in words."""
+    return COMBINATIONS[name][0] if name in COMBINATIONS else VARIANTS[name][0]
+
+
 def variant_settings(name, feature_d, learning_rate=3e-4):
-    """`(fit settings, pool mode)` of a variant (settings include feature_d and learning_rate)."""
+    """`(fit settings, pool mode)` of a variant or combination (settings include feature_d and
+    learning_rate)."""
+    if name in COMBINATIONS:
+        parts = [variant_settings(part, feature_d, learning_rate) for part in COMBINATIONS[name][1]]
+        pools = {pool for _, pool in parts}
+        if len(pools) > 1:
+            raise ValueError(f"Combination {name!r} mixes pool modes {sorted(pools)}")
+        settings = {}
+        for part_settings, _ in parts:
+            settings.update(part_settings)
+        return settings, pools.pop()
     if name not in VARIANTS:
-        raise ValueError(f"Unknown variant {name!r}; known: {list(VARIANTS)}. Received: variants=[..., {name!r}, ...]")
+        known = list(VARIANTS) + list(COMBINATIONS)
+        raise ValueError(f"Unknown variant {name!r}; known: {known}. Received: variants=[..., {name!r}, ...]")
     _, extra, pool = VARIANTS[name]
     return {"feature_d": feature_d, "learning_rate": learning_rate, **extra}, pool
 
@@ -174,8 +198,8 @@ def _random_result(key, stats, tasks, out, probe, seed):
     return result
 
 
-def run(benchmark=None, *, output="results/ablation", variants=GRID, curve=(), build_size="small", epochs=100,
-        minutes=5.0, feature_d=512, batch_size=64, probe_runs=3, probe_epochs=200, clip_length="unit", seed=0,
+def run(benchmark=None, *, output="results/ablation", variants=GRID, curve=(), curve_variant="default",
+        build_size="small", epochs=100, minutes=5.0, feature_d=512, batch_size=64, probe_runs=3, probe_epochs=200, clip_length="unit", seed=0,
         verbose=2):
     import tensorflow as tf
 
@@ -184,7 +208,7 @@ def run(benchmark=None, *, output="results/ablation", variants=GRID, curve=(), b
     from keras_audio_ssl.evaluation import to_markdown
     from quality import _ensure_benchmark
 
-    for name in variants:
+    for name in (*variants, curve_variant):
         variant_settings(name, feature_d)  # unknown names fail before any training
     if any(not m > 0 for m in curve) or list(curve) != sorted(set(curve)):
         raise ValueError(f"--curve takes increasing positive minutes. Received: curve={list(curve)}")
@@ -200,13 +224,13 @@ def run(benchmark=None, *, output="results/ablation", variants=GRID, curve=(), b
 
     # (row name, variant, run directory, minutes of this point or None for the fixed budget)
     points = [(name, name, os.path.join(output, "runs", _slug(name)), None) for name in variants]
-    # The curve continues the default variant's run (its first point) when there is one.
-    continues_default = "default" in variants
-    if continues_default and curve and curve[0] <= minutes:
-        raise ValueError(f"The curve continues the default variant's {minutes:g}-min run: its points must be "
-                         f"longer. Received: curve={list(curve)}, minutes={minutes:g}")
-    curve_dir = os.path.join(output, "runs", "default" if continues_default else "curve")
-    points += [(f"default @ {m:g} min", "default", curve_dir, m) for m in curve]
+    # The curve continues its variant's run (that row is its first point) when it is in the grid.
+    continues_run = curve_variant in variants
+    if continues_run and curve and curve[0] <= minutes:
+        raise ValueError(f"The curve continues the {curve_variant!r} variant's {minutes:g}-min run: its points must "
+                         f"be longer. Received: curve={list(curve)}, minutes={minutes:g}")
+    curve_dir = os.path.join(output, "runs", _slug(curve_variant) if continues_run else f"curve_{_slug(curve_variant)}")
+    points += [(f"{curve_variant} @ {m:g} min", curve_variant, curve_dir, m) for m in curve]
     rows, trained_curve = [], 0.0
     for row_name, variant, run_dir, point in points:
         settings, pool_mode = variant_settings(variant, feature_d)
@@ -215,7 +239,7 @@ def run(benchmark=None, *, output="results/ablation", variants=GRID, curve=(), b
         if result is None:
             paths = pool_paths(benchmark, pool_mode, seed)
             budget = minutes if point is None else point - trained_curve
-            print(f"[ablation] {row_name}: {VARIANTS[variant][0]}; {len(paths)} pool clips ({pool_composition(paths)}), "
+            print(f"[ablation] {row_name}: {describe(variant)}; {len(paths)} pool clips ({pool_composition(paths)}), "
                   f"<= {epochs if point is None else 10 ** 4} epochs, <= {budget:g} min", flush=True)
             n_epochs, spent = _pretrain(settings, paths, run_dir, epochs=epochs if point is None else 10 ** 4,
                                         minutes=budget, batch_size=batch_size, seed=seed, verbose=verbose)
@@ -224,7 +248,7 @@ def run(benchmark=None, *, output="results/ablation", variants=GRID, curve=(), b
                           settings=settings, pool=pool_mode, pool_clips=len(paths),
                           normalization=_read(os.path.join(run_dir, "normalization.json")))
             _write(result_path, result)
-        if point is not None or (row_name == "default" and continues_default):
+        if point is not None or (row_name == curve_variant and continues_run):
             trained_curve = result["minutes"]
         baseline = _random_result(random_key(result["settings"]), result["normalization"], tasks, output, probe, seed)
         rows.append((row_name, variant, result, baseline))
@@ -251,7 +275,7 @@ def summary_table(rows):
     for name, variant, result, baseline in rows:
         average, spread = _average(result)
         random_average, _ = _average(baseline)
-        row = {"variant": name, "changes": VARIANTS[variant][0], "epochs": result["epochs"],
+        row = {"variant": name, "changes": describe(variant), "epochs": result["epochs"],
                "minutes": result["minutes"]}
         row.update({task: round(v["score"], 4) for task, v in result["tasks"].items()})
         row.update({"average": round(average, 4), "± seeds": round(spread, 4), "random": round(random_average, 4),
@@ -266,8 +290,10 @@ def summary_table(rows):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--benchmark", default=None, help="offline benchmark folder (built there if empty)")
-    parser.add_argument("--variants", nargs="*", default=list(GRID), help=f"of {list(VARIANTS)}")
-    parser.add_argument("--curve", nargs="*", type=float, default=[], help="minutes of the default's quality curve")
+    parser.add_argument("--variants", nargs="*", default=list(GRID),
+                        help=f"of {list(VARIANTS)} and the combinations {list(COMBINATIONS)}")
+    parser.add_argument("--curve", nargs="*", type=float, default=[], help="minutes of the quality-vs-minutes curve")
+    parser.add_argument("--curve-variant", default="default", help="the variant whose run the curve continues")
     parser.add_argument("--build-size", choices=("tiny", "small", "full"), default="small")
     parser.add_argument("--output", default="results/ablation")
     parser.add_argument("--epochs", type=int, default=100, help="maximum pretraining epochs per variant")
@@ -283,9 +309,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.list:
         for name, (what, settings, pool) in VARIANTS.items():
-            print(f"{name:14s} {what}: {settings or '-'}{'' if pool == 'benchmark' else f', pool {pool}'}")
+            print(f"{name:20s} {what}: {settings or '-'}{'' if pool == 'benchmark' else f', pool {pool}'}")
+        for name, (what, parts) in COMBINATIONS.items():
+            print(f"{name:20s} {what}: {' + '.join(parts)} -> {variant_settings(name, args.feature_d)[0]}")
         return 0
-    settings = dict(variants=args.variants, curve=args.curve, build_size=args.build_size, epochs=args.epochs,
+    settings = dict(variants=args.variants, curve=args.curve, curve_variant=args.curve_variant,
+                    build_size=args.build_size, epochs=args.epochs,
                     minutes=args.minutes, feature_d=args.feature_d, batch_size=args.batch_size,
                     probe_runs=args.probe_runs, probe_epochs=args.probe_epochs)
     if args.quick:

@@ -72,6 +72,21 @@ def test_variants_change_one_thing_and_random_baselines_match_them():
         ablation.variant_settings("bogus", 512)
 
 
+def test_a_combination_applies_every_part_and_nothing_else():
+    default, _ = ablation.variant_settings("default", 512)
+    for name, (_, parts) in ablation.COMBINATIONS.items():
+        settings, pool = ablation.variant_settings(name, 512)
+        expected = dict(default)
+        for part in parts:
+            expected.update(ablation.variant_settings(part, 512)[0])
+        assert settings == expected and pool == "benchmark"
+        assert len(parts) >= 2 and all(part in ablation.VARIANTS for part in parts)
+    settings, _ = ablation.variant_settings("mixup + bn per view", 2048)
+    assert settings == {"feature_d": 2048, "learning_rate": 3e-4, "augmentations": ["mixup"],
+                        "batch_norm_views": "per_view"}
+    assert ablation.describe("mixup + bn per view") == "Mixup only and BatchNorm per view"
+
+
 def _result(scores_by_task):
     return {"tasks": {t: {"score": float(np.mean(s)), "std": float(np.std(s)), "scores": s}
                       for t, s in scores_by_task.items()}, "epochs": 3, "minutes": 1.0}
@@ -94,22 +109,26 @@ def test_a_tiny_grid_runs_keeps_results_and_reruns_without_training(tmp_path):
     bench = _fake_benchmark(tmp_path / "bench")
     out = tmp_path / "ablation"
     command = [sys.executable, "benchmarks/ablation.py", "--benchmark", str(bench), "--output", str(out),
-               "--variants", "default", "torch init", "--minutes", "0.02", "--curve", "0.05", "0.1", "--epochs", "2",
+               "--variants", "default", "torch init", "--minutes", "0.02", "--curve", "0.05", "0.1",
+               "--curve-variant", "torch init", "--epochs", "2",
                "--feature-d", "16", "--batch-size", "4", "--probe-runs", "2", "--probe-epochs", "20"]
     proc = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     table = pd.read_csv(out / "ablation.csv").set_index("variant")
-    assert list(table.index) == ["default", "torch init", "default @ 0.05 min", "default @ 0.1 min"]
+    # The curve continues the "torch init" run: its rows keep that variant's random baseline.
+    assert list(table.index) == ["default", "torch init", "torch init @ 0.05 min", "torch init @ 0.1 min"]
+    assert table.loc["torch init @ 0.1 min", "random"] == table.loc["torch init", "random"]
     assert table.loc["torch init", "margin"] == pytest.approx(table.loc["torch init", "average"]
                                                               - table.loc["torch init", "random"], abs=2e-4)
     assert table["tones"].between(0, 1).all() and (table["epochs"] >= 1).all()
     # Two random baselines, one per initialization scheme; the curve's later point trained on.
     assert sorted(os.listdir(out / "results")) == sorted(
-        ["default.json", "torch_init.json", "default___0_05_min.json", "default___0_1_min.json",
+        ["default.json", "torch_init.json", "torch_init___0_05_min.json", "torch_init___0_1_min.json",
          "random_d16_slaney_keras.json", "random_d16_slaney_torch.json"])
     curve = [json.loads((out / "results" / f).read_text())["epochs"]
-             for f in ("default___0_05_min.json", "default___0_1_min.json")]
+             for f in ("torch_init___0_05_min.json", "torch_init___0_1_min.json")]
     assert curve[1] >= curve[0]
+    assert sorted(os.listdir(out / "runs")) == ["default", "torch_init"]
     # A second call reads the kept results: nothing is trained or probed again.
     first = pd.read_csv(out / "ablation.csv")
     again = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
