@@ -176,23 +176,14 @@ def _pretrain(settings, paths, run_dir, *, epochs, minutes, batch_size, seed, ve
 
 def _random_result(key, stats, tasks, out, probe, seed):
     """The random-init baseline for `key` (width, mel scale, init), probed once and kept."""
-    import keras
-
-    from keras_audio_ssl.encoders import build_embedding_model
-    from keras_audio_ssl.layers.initialization import apply_initialization
-    from keras_audio_ssl.recipes.run import build_encoder
-    from keras_audio_ssl.recipes.run import front_end
+    from quality import random_embedding_model
 
     feature_d, mel_scale, initialization = key
     path = os.path.join(out, "results", f"random_d{feature_d}_{mel_scale}_{initialization}.json")
     cached = _read(path)
     if cached is not None:
         return cached
-    keras.utils.set_random_seed(seed + 1)
-    encoder = build_encoder("audio_ntt2020", feature_d)
-    apply_initialization(initialization, [encoder], seed=seed + 1)
-    model = build_embedding_model(encoder, mean=stats["mean"], std=stats["std"],
-                                  front_end=front_end({"mel_scale": mel_scale}, n_mels=encoder.n_mels))
+    model = random_embedding_model("audio_ntt2020", feature_d, stats, seed, initialization, mel_scale)
     result = probe(model, "random")
     _write(path, result)
     return result

@@ -157,16 +157,31 @@ def probe_classification(models, tasks, *, probe_runs=10, seed=0, probe_epochs=2
     return rows
 
 
+def random_embedding_model(encoder, feature_d, stats, seed, initialization="keras", mel_scale="slaney"):
+    """The random-init baseline: an untrained `encoder` (seeded with `seed + 1`, the same weights
+    for every run) behind the pool's pre-normalisation `stats` and the given mel scale."""
+    import keras
+
+    from keras_audio_ssl.encoders import build_embedding_model
+    from keras_audio_ssl.layers.initialization import apply_initialization
+    from keras_audio_ssl.recipes.run import build_encoder
+    from keras_audio_ssl.recipes.run import front_end
+
+    keras.utils.set_random_seed(seed + 1)
+    untrained = build_encoder(encoder, feature_d)
+    apply_initialization(initialization, [untrained], seed=seed + 1)
+    return build_embedding_model(untrained, mean=stats["mean"], std=stats["std"],
+                                 front_end=front_end({"mel_scale": mel_scale}, n_mels=getattr(untrained, "n_mels", 64)))
+
+
 def run(benchmark=None, *, output="results/quality", methods=("byol-a",), build_size="small", epochs=100,
         minutes=25.0, feature_d=512, batch_size=64, pool_clips=None, probe_runs=10, frame_probe_runs=3,
         probe_epochs=200, clip_length="unit", max_seconds=None, seed=0, verbose=2, frame_tasks=True,
         encoder="audio_ntt2020"):
     import importlib
 
-    import keras
     import tensorflow as tf
 
-    from keras_audio_ssl.encoders import build_embedding_model
     from keras_audio_ssl.encoders import load_embedding_model
     from keras_audio_ssl.evaluation import evaluate_pitch
     from keras_audio_ssl.evaluation import evaluate_sed
@@ -175,7 +190,6 @@ def run(benchmark=None, *, output="results/quality", methods=("byol-a",), build_
     from keras_audio_ssl.evaluation import load_tasks
     from keras_audio_ssl.evaluation import results_frame
     from keras_audio_ssl.evaluation import to_markdown
-    from keras_audio_ssl.recipes.run import build_encoder
 
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
@@ -213,8 +227,7 @@ def run(benchmark=None, *, output="results/quality", methods=("byol-a",), build_
     for name, ((arch_encoder, arch_d), run_dir) in sorted(architectures.items(), key=lambda kv: kv[0] != "random"):
         with open(os.path.join(run_dir, "normalization.json")) as f:
             stats = json.load(f)
-        keras.utils.set_random_seed(seed + 1)
-        models[name] = build_embedding_model(build_encoder(arch_encoder, arch_d), mean=stats["mean"], std=stats["std"])
+        models[name] = random_embedding_model(arch_encoder, arch_d, stats, seed)
 
     rows = probe_classification(models, tasks, probe_runs=probe_runs, seed=seed, probe_epochs=probe_epochs,
                                 clip_length=clip_length, max_seconds=max_seconds)
