@@ -47,26 +47,14 @@ import time
 
 import numpy as np
 
+from keras_audio_ssl.cpu_info import cpu_model  # noqa: F401 (the other benchmarks import it from here)
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 DEFAULT_ENCODER = "audio_ntt2020"
 TARGET_STEP_FRACTION = {512: 0.60, 2048: 0.55}
 TARGET_E2E_OF_STEP = 0.90
 TARGET_PIPELINE_RATIO = 5.0
-
-
-def cpu_model():
-    """The CPU's model name (Linux /proc/cpuinfo), or the platform's processor string."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.lower().startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
-
-    return platform.processor() or "unknown CPU"
 
 
 def gemm_gflops(n=2048, repeats=5):
