@@ -130,8 +130,8 @@ class SimCLRAudio(SelfSupervisedMethod):
         self.patches = augment.RandomTFPatches(patch_frames, separation=separation, seed=seeds[0], name="tf_patches")
         self.mix_back = None
         if self.mix_back_alpha > 0:
-            self.mix_back = augment.MixBack(self.mix_back_alpha, energy_adjustment=energy_adjustment, seed=seeds[1],
-                                            name="mix_back")
+            self.mix_back = augment.MixBack(self.mix_back_alpha, energy_adjustment=energy_adjustment, paired_views=True,
+                                            seed=seeds[1], name="mix_back")
         self.patch_augmentations = [
             _augmentation_layer(name, seeds[2 + AUGMENTATIONS.index(name)]) for name in parse_policy(augmentation)
         ]

@@ -79,6 +79,31 @@ def test_mix_back_formula_on_a_known_pair():
     assert min(fits) < 1e-4 and max(fits) > 1e-3
 
 
+def test_mix_back_gives_the_two_views_of_a_clip_different_backgrounds():
+    # Clip k is power 1 in band k and ~0 elsewhere, so a mixed row's second-largest band
+    # names its background clip and that band's power is λ.
+    clips = 6
+    onehot = np.full((clips, clips, 4, 1), 1e-6, "float64")
+    for k in range(clips):
+        onehot[k, k] = 1.0
+    views = np.log(np.concatenate([onehot, onehot])).astype("float32")
+    seen = set()
+    for seed in range(12):
+        power = np.exp(np.asarray(augment.MixBack(alpha=1.0, paired_views=True, seed=seed)(views), "float64"))
+        band_power = power.mean(axis=(2, 3))
+        for i in range(clips):
+            first, second = band_power[i].copy(), band_power[clips + i].copy()
+            first[i] = second[i] = 0.0
+            b1, b2 = int(np.argmax(first)), int(np.argmax(second))
+            assert b1 != i and b2 != i and b1 != b2, (seed, i, b1, b2)
+            np.testing.assert_allclose(first[b1], second[b2], rtol=1e-4)  # one λ per clip
+            seen.add((b1 - i) % clips)
+    assert len(seen) > 2  # the shifts are drawn, not fixed
+    layer = augment.MixBack(alpha=0.5, paired_views=True, seed=1)
+    np.testing.assert_array_equal(np.asarray(layer(views[[0, 6]])), views[[0, 6]])  # one clip: nothing to mix
+    _round_trip(layer)
+
+
 def test_compression_keeps_the_mean_and_shrinks_the_spread():
     x = _log_mels()
     out = np.asarray(augment.RandomCompression(gamma_range=(0.6, 1.0), seed=7)(x))
