@@ -3,12 +3,20 @@
 import tensorflow as tf
 
 
-def random_crop_or_pad(waveform, segment_samples, seed):
-    """Random crop of a 1-D waveform, or centred zero-padding when shorter.
+PAD_MODES = ("zeros", "repeat")
+
+
+def random_crop_or_pad(waveform, segment_samples, seed, pad_mode="zeros"):
+    """Random crop of a 1-D waveform, or padding when shorter.
 
     BYOL-A's rule (Niizumi et al., 2021, Sec. 4.1): longer clips are randomly
     cropped; shorter clips are zero-padded at both ends, so the audio sits in
-    the middle of the segment.
+    the middle of the segment (`pad_mode="zeros"`).
+
+    `pad_mode="repeat"` tiles a shorter clip and takes a window at a random
+    phase, so every part of the segment is real audio: what SimCLR-audio's
+    patches need (Fonseca et al.'s code repeats short clips), since a patch
+    drawn from a zero-padded segment may be mostly silence.
 
     The crop offset is drawn with a stateless op from `seed`, so the same
     `(waveform, seed)` always gives the same segment, whatever the tf.data
@@ -18,6 +26,7 @@ def random_crop_or_pad(waveform, segment_samples, seed):
         waveform: float `[N]` tensor.
         segment_samples: int, output length.
         seed: int32/int64 tensor of shape `[2]` (stateless RNG seed).
+        pad_mode: "zeros" (centred) or "repeat" (tiled, random phase).
 
     Returns:
         `[segment_samples]` tensor of `waveform`'s dtype.
@@ -27,6 +36,8 @@ def random_crop_or_pad(waveform, segment_samples, seed):
     """
     if int(segment_samples) <= 0:
         raise ValueError(f"`segment_samples` must be a positive integer. Received: segment_samples={segment_samples}")
+    if pad_mode not in PAD_MODES:
+        raise ValueError(f"`pad_mode` must be one of {PAD_MODES}. Received: pad_mode={pad_mode!r}")
     segment_samples = int(segment_samples)
     waveform = tf.convert_to_tensor(waveform)
     length = tf.shape(waveform, out_type=tf.int64)[0]
@@ -42,7 +53,15 @@ def random_crop_or_pad(waveform, segment_samples, seed):
         left = total // 2
         return tf.pad(waveform, tf.stack([[left, total - left]]))
 
-    segment = tf.cond(length > segment_samples, crop, pad)
+    def repeat():
+        # Enough copies that a window starting anywhere in the first copy fits.
+        copies = segment_samples // tf.maximum(length, 1) + 2
+        tiled = tf.tile(waveform, tf.reshape(tf.cast(copies, tf.int32), [1]))
+        start = tf.random.stateless_uniform([], seed=seed, minval=0, maxval=tf.maximum(length, 1), dtype=tf.int64)
+        return tiled[start : start + segment_samples]
+
+    short = repeat if pad_mode == "repeat" else pad
+    segment = tf.cond(length > segment_samples, crop, lambda: tf.cond(length > 0, short, pad))
     return tf.ensure_shape(segment, [segment_samples])
 
 

@@ -64,3 +64,22 @@ def test_element_seeds_reproducible_per_build_and_new_each_epoch():
     assert epoch1 != epoch2
     assert len(set(epoch1)) == 4
     assert [tuple(s) for s in element_seeds(6).take(4).as_numpy_iterator()] != epoch1
+
+
+def test_repeat_padding_fills_the_segment_with_the_clip_at_a_random_phase():
+    x = np.arange(1, 8, dtype="float32")  # 7 samples, none zero
+    phases = set()
+    for seed in range(12):
+        out = random_crop_or_pad(tf.constant(x), 20, tf.constant([seed, 3], tf.int64), pad_mode="repeat").numpy()
+        assert out.shape == (20,) and np.all(out != 0)
+        # Consecutive samples follow the clip cyclically: a window of the tiled clip.
+        np.testing.assert_array_equal(out, x[(np.arange(20) + int(out[0]) - 1) % 7])
+        phases.add(int(out[0]))
+    assert len(phases) > 3
+    long = np.arange(1, 41, dtype="float32")  # longer clips are still cropped, not tiled
+    out = random_crop_or_pad(tf.constant(long), 20, tf.constant([1, 2], tf.int64), pad_mode="repeat").numpy()
+    np.testing.assert_array_equal(np.diff(out), 1.0)
+    empty = random_crop_or_pad(tf.zeros([0]), 5, tf.constant([1, 2], tf.int64), pad_mode="repeat").numpy()
+    np.testing.assert_array_equal(empty, 0.0)
+    with pytest.raises(ValueError, match="pad_mode='reflect'"):
+        random_crop_or_pad(tf.zeros([3]), 5, tf.constant([1, 2]), pad_mode="reflect")
