@@ -59,7 +59,7 @@ class FrequencyPooling(layers.Layer):
     """Pools `[B, F, T, C]` over frequency into frames `[B, T, C]`.
 
     Args:
-        mode: `"mean"` (`[B, T, C]`) or `"max_mean"`: the max and the mean
+        mode: `"mean"` or `"max"` (`[B, T, C]`), or `"max_mean"`: the max and the mean
             over frequency concatenated as `[max, mean]` (`[B, T, 2C]`, the
             order of the FSDnoisy18k VGG-like net's "gapgmp" pooling).
 
@@ -68,7 +68,7 @@ class FrequencyPooling(layers.Layer):
     TensorShape([2, 12, 16])
     """
 
-    MODES = ("mean", "max_mean")
+    MODES = ("mean", "max", "max_mean")
 
     def __init__(self, mode="mean", **kwargs):
         super().__init__(**kwargs)
@@ -77,6 +77,8 @@ class FrequencyPooling(layers.Layer):
         self.mode = mode
 
     def call(self, inputs):
+        if self.mode == "max":
+            return ops.max(inputs, axis=1)
         mean = ops.mean(inputs, axis=1)
         if self.mode == "mean":
             return mean

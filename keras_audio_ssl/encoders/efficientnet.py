@@ -1,4 +1,4 @@
-"""EfficientNet-B0 on one-channel log-mel spectrograms (COLA's encoder, with the multiple-sampling-strategies head)."""
+"""EfficientNet-B0 on one-channel log-mel spectrograms: COLA's encoder (`head="max"`) or the multiple-sampling-strategies one."""
 
 import keras
 from keras import layers
@@ -13,6 +13,8 @@ _BUILD_SHAPE = (64, 96, 1)
 # keras.applications' EfficientNet-B0 sets drop_connect_rate=0.2, block b of 16
 # dropping its residual branch with rate 0.2 * b / 16 (stochastic depth).
 _APPLICATION_DROP_CONNECT_RATE = 0.2
+TRUNK_WIDTH = 1280
+HEADS = ("dense", "max")
 
 
 def _clone_layer(layer, drop_connect_rate, synchronized_batch_norm):
@@ -78,6 +80,13 @@ class EfficientNetB0Encoder(keras.Model):
     the projection head g (`methods.COLA` has its own); here it belongs to
     the encoder, as in the later paper.
 
+    `head="max"` is COLA's own encoder instead (the authors' code builds
+    `EfficientNetB0(include_top=False, pooling="max")`): no Dense, the
+    1280 channels max-pooled over frequency (frames `[B, ceil(T/32), 1280]`)
+    and then over time (`[B, 1280]`); the clip embedding a COLA probe reads
+    is that 1280-d max pool, and `methods.COLA`'s projection head follows it.
+    `feature_d` must then be 1280, the trunk's width.
+
     Adapted from the application, and why:
     - No Rescaling(1/255) / Normalization: those are ImageNet image
       preprocessing; the input here is already a pre-normalised log-mel.
@@ -121,6 +130,8 @@ class EfficientNetB0Encoder(keras.Model):
             last block (0.2, the application's).
         synchronized_batch_norm: bool. Synchronize BatchNorm statistics
             across replicas under `tf.distribute`.
+        head: `"dense"` (the multiple-sampling-strategies head above) or
+            `"max"` (COLA's: max pooling only, 1280-d).
 
     Example:
     >>> EfficientNetB0Encoder(return_frames=True)(np.zeros((2, 64, 96, 1), "float32")).shape
@@ -134,9 +145,17 @@ class EfficientNetB0Encoder(keras.Model):
         return_frames=False,
         drop_connect_rate=0.2,
         synchronized_batch_norm=False,
+        head="dense",
         **kwargs,
     ):
         check_positive_int("feature_d", feature_d)
+        if head not in HEADS:
+            raise ValueError(f"`head` must be one of {HEADS}. Received: head={head!r}")
+        if head == "max" and feature_d != TRUNK_WIDTH:
+            raise ValueError(
+                f"`head='max'` (COLA's encoder) has no projection: `feature_d` must be the trunk's width "
+                f"{TRUNK_WIDTH}. Received: feature_d={feature_d}"
+            )
         check_positive_int("n_mels", n_mels)
         if isinstance(drop_connect_rate, bool) or not isinstance(drop_connect_rate, (int, float)) or not (
             0 <= drop_connect_rate < 1
@@ -148,12 +167,17 @@ class EfficientNetB0Encoder(keras.Model):
         # === Functional graph ===
         inputs = keras.Input(shape=(n_mels, None, 1), name="log_mel")
         x = efficientnet_b0_trunk(inputs, drop_connect_rate, synchronized_batch_norm)
-        x = FrequencyPooling("mean", name="frequency_mean_pool")(x)
-        x = layers.Dense(feature_d, name="head_dense")(x)
-        x = layers.LayerNormalization(name="head_layer_norm")(x)
-        x = layers.Activation("tanh", name="head_tanh")(x)
-        if not return_frames:
-            x = layers.GlobalAveragePooling1D(name="time_mean_pool")(x)
+        if head == "max":
+            x = FrequencyPooling("max", name="frequency_max_pool")(x)
+            if not return_frames:
+                x = layers.GlobalMaxPooling1D(name="time_max_pool")(x)
+        else:
+            x = FrequencyPooling("mean", name="frequency_mean_pool")(x)
+            x = layers.Dense(feature_d, name="head_dense")(x)
+            x = layers.LayerNormalization(name="head_layer_norm")(x)
+            x = layers.Activation("tanh", name="head_tanh")(x)
+            if not return_frames:
+                x = layers.GlobalAveragePooling1D(name="time_mean_pool")(x)
         kwargs.setdefault("name", "efficientnet_b0")
         super().__init__(inputs=inputs, outputs=x, **kwargs)
 
@@ -163,6 +187,7 @@ class EfficientNetB0Encoder(keras.Model):
         self.return_frames = return_frames
         self.drop_connect_rate = drop_connect_rate
         self.synchronized_batch_norm = synchronized_batch_norm
+        self.head = head
         self.output_dim = feature_d
 
     def get_config(self):
@@ -174,6 +199,7 @@ class EfficientNetB0Encoder(keras.Model):
             "return_frames": self.return_frames,
             "drop_connect_rate": self.drop_connect_rate,
             "synchronized_batch_norm": self.synchronized_batch_norm,
+            "head": self.head,
         }
 
     @classmethod

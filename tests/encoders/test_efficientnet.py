@@ -117,6 +117,26 @@ def test_clip_embedding_is_the_last_layers_time_pooling_of_the_frames(tiny_encod
                                atol=1e-6)
 
 
+def test_cola_head_is_the_trunks_global_max_pool():
+    # COLA's own encoder: EfficientNetB0(include_top=False, pooling="max"), 1280-d, no Dense.
+    encoder = EfficientNetB0Encoder(feature_d=1280, n_mels=TINY["n_mels"], head="max")
+    assert not any(isinstance(layer, keras.layers.Dense) for layer in encoder.layers)
+    x = _log_mel(TINY["n_mels"], 96, seed=2)
+    trunk = keras.ops.convert_to_numpy(
+        keras.Model(encoder.input, encoder.get_layer("top_activation").output)(x, training=False))
+    embedding = keras.ops.convert_to_numpy(encoder(x, training=False))
+    assert embedding.shape == (2, 1280) and encoder.output_dim == 1280
+    np.testing.assert_allclose(embedding, trunk.max(axis=(1, 2)), rtol=1e-6, atol=1e-6)
+    frames = keras.ops.convert_to_numpy(shared_frames_model(encoder)(x, training=False))
+    np.testing.assert_allclose(frames, trunk.max(axis=1), rtol=1e-6, atol=1e-6)
+    clone = EfficientNetB0Encoder.from_config(encoder.get_config())
+    assert clone.head == "max" and clone.output_dim == 1280
+    with pytest.raises(ValueError, match="Received: feature_d=512"):
+        EfficientNetB0Encoder(feature_d=512, head="max")
+    with pytest.raises(ValueError, match="Received: head='avg'"):
+        EfficientNetB0Encoder(head="avg")
+
+
 def test_embedding_model_embeds_min_samples_into_at_least_one_frame(tiny_encoder):
     model = build_embedding_model(tiny_encoder, mean=-6.0, std=4.0)
     shortest = min_samples(model)
