@@ -9,6 +9,7 @@ from keras_audio_ssl.encoders.crnn import LastFramePooling
 from keras_audio_ssl.encoders.efficientnet import EfficientNetB0Encoder
 from keras_audio_ssl.encoders.embedding_model import build_embedding_model
 from keras_audio_ssl.encoders.embedding_model import load_embedding_model
+from keras_audio_ssl.encoders.initial import apply_initial_encoder
 from keras_audio_ssl.encoders.presets import from_preset
 from keras_audio_ssl.encoders.presets import preset_names
 from keras_audio_ssl.encoders.presets import save_to_preset
