@@ -39,10 +39,11 @@ print('tensorflow' in sys.modules, worker)
 
 def test_offline_benchmark_and_its_workers_do_not_import_tensorflow():
     # Each worker process would pay TensorFlow's import (seconds, hundreds of MB) otherwise.
-    out = subprocess.run([sys.executable, "-c", _NO_TENSORFLOW], capture_output=True, text=True, check=True)
+    env = dict(os.environ, PYTHONPATH=REPO)  # this checkout's packages, installed or not
+    out = subprocess.run([sys.executable, "-c", _NO_TENSORFLOW], capture_output=True, text=True, check=True, env=env)
     assert out.stdout.strip() == "False False"
     help_out = subprocess.run([sys.executable, "-X", "importtime", "tools/make_offline_benchmark.py", "--help"],
-                              capture_output=True, text=True, check=True, cwd=REPO)
+                              capture_output=True, text=True, check=True, cwd=REPO, env=env)
     assert "--output" in help_out.stdout
     imported = [line.rsplit("|", 1)[-1].strip() for line in help_out.stderr.splitlines()]
     assert "keras_audio_ssl_tools.offline_benchmark.builder" in imported
