@@ -60,7 +60,7 @@ def _pool_paths(benchmark, pool_clips, seed):
 def _ensure_benchmark(benchmark, build_size, seed):
     if os.path.isfile(os.path.join(benchmark, "benchmark.json")):
         return
-    from keras_audio_ssl.offline_benchmark import build_offline_benchmark
+    from keras_audio_ssl_tools.offline_benchmark import build_offline_benchmark
 
     print(f"[quality] building the offline benchmark ({build_size}) in {benchmark}", flush=True)
     build_offline_benchmark(benchmark, size=build_size, workers=os.cpu_count() or 1, seed=seed)

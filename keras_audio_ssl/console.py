@@ -4,15 +4,13 @@ Importing TensorFlow 2.21 writes a screen of absl/C++ lines to stderr before
 absl logging is initialised (oneDNN notices, "Could not find cuda drivers",
 and on a machine without a GPU an error-level `E0000 ... failed call to cuInit`
 that reads like a failure). `TF_CPP_MIN_LOG_LEVEL` does not reach the lines
-written before absl is initialised, so the entry points (demo, recipe and
-evaluation command lines, tools) import TensorFlow once through
-`import_tensorflow_quietly()`, with the process's stderr pointed at a
-temporary file, and initialise the devices there (where cuInit runs).
-What was captured is printed if the import fails; `KAS_VERBOSE=1` skips the
-capture and shows everything.
-
-Library imports never call this: a notebook's `import keras_audio_ssl` leaves
-TensorFlow's logging as the user set it.
+written before absl is initialised, so `import keras_audio_ssl` (the first
+thing every command line, tool and notebook of the garden does, and which
+imports TensorFlow) imports it once through `import_tensorflow_quietly()`, with
+the process's stderr pointed at a temporary file, and initialises the devices
+there (where cuInit runs). What was captured is printed if the import fails;
+`KAS_VERBOSE=1` skips the capture and shows everything. A process that imported
+TensorFlow before the package keeps the logging it chose.
 """
 
 import contextlib

@@ -29,6 +29,8 @@ import contextlib
 import keras
 from keras import ops
 
+from keras_audio_ssl.layers.model_copy import structural_copy
+
 POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")
 _LOW_PRECISION = ("float16", "bfloat16")
 
@@ -104,8 +106,6 @@ def float32_copy(model):
     """
     if not low_precision_layers(model):
         return model
-    from keras_audio_ssl.methods.momentum import structural_copy
-
     with policy_scope("float32"):
         copy = structural_copy(model, model.name)
     left = low_precision_layers(copy)

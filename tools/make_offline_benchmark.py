@@ -12,9 +12,9 @@ import argparse
 import os
 import sys
 
-from keras_audio_ssl.offline_benchmark import TASKS
-from keras_audio_ssl.offline_benchmark import MissingPackagesError
-from keras_audio_ssl.offline_benchmark import build_offline_benchmark
+from keras_audio_ssl_tools.offline_benchmark import TASKS
+from keras_audio_ssl_tools.offline_benchmark import MissingPackagesError
+from keras_audio_ssl_tools.offline_benchmark import build_offline_benchmark
 
 
 def main(argv=None):

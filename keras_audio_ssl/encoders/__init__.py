@@ -1,4 +1,4 @@
-"""Audio encoders (backbones), their registry and the waveform -> embedding model."""
+"""Audio encoders (backbones), their registry, the waveform -> embedding model and its presets."""
 
 from keras_audio_ssl.encoders.audio_ntt import AudioNTT2020
 from keras_audio_ssl.encoders.audio_ntt import AudioNTT2022
@@ -9,6 +9,10 @@ from keras_audio_ssl.encoders.crnn import LastFramePooling
 from keras_audio_ssl.encoders.efficientnet import EfficientNetB0Encoder
 from keras_audio_ssl.encoders.embedding_model import build_embedding_model
 from keras_audio_ssl.encoders.embedding_model import load_embedding_model
+from keras_audio_ssl.encoders.initial import apply_initial_encoder
+from keras_audio_ssl.encoders.presets import from_preset
+from keras_audio_ssl.encoders.presets import preset_names
+from keras_audio_ssl.encoders.presets import save_to_preset
 from keras_audio_ssl.encoders.registry import get
 from keras_audio_ssl.encoders.registry import get_class
 from keras_audio_ssl.encoders.registry import names

@@ -1,25 +1,10 @@
 """Momentum (EMA) target networks: the structural copy, its decay schedules and the update."""
 
-import copy
 import math
 
-import keras
 from keras import ops
 
-
-def structural_copy(model, name):
-    """A fresh model with `model`'s architecture (weights: see `copy_weights`).
-
-    Encoders and heads rebuild from their config; anything `from_config`
-    cannot rebuild (plain functional models) is cloned.
-    """
-    config = copy.deepcopy(model.get_config())
-    if isinstance(config, dict) and "name" in config:
-        config["name"] = name
-    try:
-        return model.__class__.from_config(config)
-    except Exception:
-        return keras.models.clone_model(model)
+from keras_audio_ssl.layers.model_copy import structural_copy  # noqa: F401 (the target's copy; methods use it)
 
 
 def copy_weights(targets, sources):

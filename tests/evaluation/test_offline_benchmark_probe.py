@@ -7,7 +7,7 @@ import pytest
 from keras_audio_ssl.evaluation import load_tasks
 from keras_audio_ssl.evaluation import run_task
 
-offline_benchmark = pytest.importorskip("keras_audio_ssl.offline_benchmark")
+offline_benchmark = pytest.importorskip("keras_audio_ssl_tools.offline_benchmark")
 encoders = pytest.importorskip("keras_audio_ssl.encoders")
 
 TASK = "language"  # espeak-ng only: the quickest task to render

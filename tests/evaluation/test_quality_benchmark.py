@@ -5,7 +5,7 @@ import sys
 import pandas as pd
 import pytest
 
-offline_benchmark = pytest.importorskip("keras_audio_ssl.offline_benchmark")
+offline_benchmark = pytest.importorskip("keras_audio_ssl_tools.offline_benchmark")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 

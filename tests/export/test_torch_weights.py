@@ -152,3 +152,29 @@ def test_tool_end_to_end(tmp_path, rng):
     import keras_audio_ssl.encoders  # noqa: F401
 
     assert _compare(module, keras.saving.load_model(tmp_path / "enc.keras"), 64, 96, rng) <= 1e-4
+
+
+def test_tool_writes_a_preset_with_the_official_embeddings(tmp_path, rng):
+    import os
+    import subprocess
+    import sys
+
+    from keras_audio_ssl.audio import LogMelSpectrogram
+    from keras_audio_ssl.encoders import from_preset
+
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    module = _save_official(OfficialAudioNTT2020(d=64), tmp_path / "byola.pth", seed=6)
+    tool = [sys.executable, os.path.join(repo, "tools", "convert_byola_torch.py"), "--checkpoint",
+            str(tmp_path / "byola.pth"), "--preset-dir", str(tmp_path / "preset")]
+    env = dict(os.environ, PYTHONPATH=repo)
+    refused = subprocess.run(tool, capture_output=True, text=True, env=env, timeout=300)
+    assert refused.returncode == 2 and "needs --mean and --std" in refused.stderr
+    result = subprocess.run(tool + ["--mean", "-6.0", "--std", "4.0"], capture_output=True, text=True, env=env,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    model = from_preset(str(tmp_path / "preset"))
+    waveform = (0.1 * rng.standard_normal((2, 16000))).astype(np.float32)
+    log_mel = (np.asarray(LogMelSpectrogram()(waveform)) + 6.0) / 4.0
+    with torch.no_grad():
+        expected = module(torch.from_numpy(log_mel.transpose(0, 3, 1, 2).copy())).numpy()
+    np.testing.assert_allclose(np.asarray(model(waveform)), expected, atol=1e-4)

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from keras_audio_ssl.offline_benchmark import TASKS
-from keras_audio_ssl.offline_benchmark import build_offline_benchmark
-from keras_audio_ssl.offline_benchmark import missing_by_task
-from keras_audio_ssl.offline_benchmark.requirements import format_missing_message
+from keras_audio_ssl_tools.offline_benchmark import TASKS
+from keras_audio_ssl_tools.offline_benchmark import build_offline_benchmark
+from keras_audio_ssl_tools.offline_benchmark import missing_by_task
+from keras_audio_ssl_tools.offline_benchmark.requirements import format_missing_message
 
 LABELLED = ["instrument", "pitch", "keywords", "language", "environmental"]
 

@@ -6,13 +6,13 @@ import struct
 import numpy as np
 import pytest
 
-from keras_audio_ssl.offline_benchmark import MissingPackagesError
-from keras_audio_ssl.offline_benchmark import build_offline_benchmark
-from keras_audio_ssl.offline_benchmark import check_disjoint
-from keras_audio_ssl.offline_benchmark import clip_io
-from keras_audio_ssl.offline_benchmark import environmental
-from keras_audio_ssl.offline_benchmark import requirements
-from keras_audio_ssl.offline_benchmark.midi import note_sequence_midi
+from keras_audio_ssl_tools.offline_benchmark import MissingPackagesError
+from keras_audio_ssl_tools.offline_benchmark import build_offline_benchmark
+from keras_audio_ssl_tools.offline_benchmark import check_disjoint
+from keras_audio_ssl_tools.offline_benchmark import clip_io
+from keras_audio_ssl_tools.offline_benchmark import environmental
+from keras_audio_ssl_tools.offline_benchmark import requirements
+from keras_audio_ssl_tools.offline_benchmark.midi import note_sequence_midi
 
 
 @pytest.mark.parametrize(
@@ -169,7 +169,7 @@ def test_rebuild_resumes_and_is_deterministic(tmp_path):
 
 @pytest.mark.parametrize("ebr_db", [-6.0, 0.0, 6.0])
 def test_sed_scene_events_sit_at_the_requested_ebr(tmp_path, monkeypatch, ebr_db):
-    from keras_audio_ssl.offline_benchmark import sed_scenes
+    from keras_audio_ssl_tools.offline_benchmark import sed_scenes
     import soundfile as sf
 
     rng = np.random.default_rng(0)
@@ -194,7 +194,7 @@ def test_sed_scene_events_sit_at_the_requested_ebr(tmp_path, monkeypatch, ebr_db
 
 
 def test_sed_scene_ends_when_every_source_is_too_short(tmp_path, monkeypatch):
-    from keras_audio_ssl.offline_benchmark import sed_scenes
+    from keras_audio_ssl_tools.offline_benchmark import sed_scenes
 
     import soundfile as sf
 

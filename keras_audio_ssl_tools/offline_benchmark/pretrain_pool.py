@@ -6,7 +6,7 @@ packages feeds a labelled task."""
 import glob
 import os
 
-from keras_audio_ssl.offline_benchmark import clip_io
+from keras_audio_ssl_tools.offline_benchmark import clip_io
 
 SPEECH_GLOBS = ["/usr/share/ktuberling/sounds/*/*.ogg", "/usr/share/klettres/*/*/*.ogg"]
 MUSIC_GLOBS = ["/usr/share/games/xmoto/Textures/Musics/*.ogg", "/usr/share/games/etr/music/*.ogg"]

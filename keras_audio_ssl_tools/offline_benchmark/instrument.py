@@ -12,8 +12,8 @@ training is also in the test font: the split is by soundfont, as the task asks.
 import os
 import tempfile
 
-from keras_audio_ssl.offline_benchmark import clip_io
-from keras_audio_ssl.offline_benchmark.midi import note_sequence_midi
+from keras_audio_ssl_tools.offline_benchmark import clip_io
+from keras_audio_ssl_tools.offline_benchmark.midi import note_sequence_midi
 
 SOUNDFONTS = {
     # name -> (path, split)

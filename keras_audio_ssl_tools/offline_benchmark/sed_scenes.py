@@ -24,9 +24,9 @@ import os
 
 import numpy as np
 
-from keras_audio_ssl.offline_benchmark import clip_io
-from keras_audio_ssl.offline_benchmark import environmental
-from keras_audio_ssl.offline_benchmark import speech
+from keras_audio_ssl_tools.offline_benchmark import clip_io
+from keras_audio_ssl_tools.offline_benchmark import environmental
+from keras_audio_ssl_tools.offline_benchmark import speech
 
 BACKGROUNDS = {"train": ("birds2", "campfire"), "test": ("birds1", "birds3")}
 EBR_DB = (-6.0, 0.0, 6.0)

@@ -11,8 +11,8 @@ import tempfile
 
 import numpy as np
 
-from keras_audio_ssl.offline_benchmark import clip_io
-from keras_audio_ssl.offline_benchmark.sentences import SENTENCES
+from keras_audio_ssl_tools.offline_benchmark import clip_io
+from keras_audio_ssl_tools.offline_benchmark.sentences import SENTENCES
 
 # The 35 words of Speech Commands V2 (Warden, 2018); the first ten are its core commands.
 CORE_WORDS = ["yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go"]

@@ -17,7 +17,7 @@ import glob
 import os
 import re
 
-from keras_audio_ssl.offline_benchmark import clip_io
+from keras_audio_ssl_tools.offline_benchmark import clip_io
 
 SOURCES = {
     "wesnoth": "/usr/share/games/wesnoth/*/data/core/sounds/*",

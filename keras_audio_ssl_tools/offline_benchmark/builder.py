@@ -8,19 +8,18 @@ import time
 
 import pandas as pd
 
-from keras_audio_ssl.offline_benchmark import clip_io
-from keras_audio_ssl.offline_benchmark import environmental
-from keras_audio_ssl.offline_benchmark import instrument
-from keras_audio_ssl.offline_benchmark import pretrain_pool
-from keras_audio_ssl.offline_benchmark import readme
-from keras_audio_ssl.offline_benchmark import requirements
-from keras_audio_ssl.offline_benchmark import sed_scenes
-from keras_audio_ssl.offline_benchmark import speech
+from keras_audio_ssl_tools.offline_benchmark import clip_io
+from keras_audio_ssl_tools.offline_benchmark import environmental
+from keras_audio_ssl_tools.offline_benchmark import instrument
+from keras_audio_ssl_tools.offline_benchmark import pretrain_pool
+from keras_audio_ssl_tools.offline_benchmark import readme
+from keras_audio_ssl_tools.offline_benchmark import requirements
+from keras_audio_ssl_tools.offline_benchmark import sed_scenes
+from keras_audio_ssl_tools.offline_benchmark import speech
 
 SIZES = ("tiny", "small", "full")
-# Forked workers inherit the already imported modules. Spawned ones would re-import
-# `keras_audio_ssl`, whose package __init__ imports TensorFlow: seconds and hundreds
-# of MB per worker for code that never touches TensorFlow.
+# Forked workers inherit the already imported modules; spawned ones re-import this
+# TensorFlow-free package (never `keras_audio_ssl`, whose __init__ imports TensorFlow).
 _START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
 MANIFEST_COLUMNS = ["path", "label", "split", "fold", "group"]
 
@@ -132,7 +131,7 @@ def build_offline_benchmark(output, size="small", workers=2, seed=0, tasks=None,
     if workers == 1:
         results = map(_run, jobs)
     else:
-        from keras_audio_ssl.processes import worker_pool
+        from keras_audio_ssl_tools.processes import worker_pool
 
         pool = worker_pool(workers, start_method=_START_METHOD)
         results = pool.imap_unordered(_run, jobs)
