@@ -39,7 +39,8 @@ if [[ ! -x .venv/bin/python ]]; then
   echo "[setup] creating .venv"
   python3 -m venv .venv
 fi
-if ! .venv/bin/python -c "import keras_audio_ssl, pytest, librosa" >/dev/null 2>&1; then
+# dev includes the docs extra's packages (mkdocs, Material, mkdocstrings, matplotlib): the tests build the site.
+if ! .venv/bin/python -c "import keras_audio_ssl, pytest, librosa, mkdocs, material, mkdocstrings, matplotlib" >/dev/null 2>&1; then
   echo "[setup] pip install -e '.[dev]' (TensorFlow is large: a few minutes the first time)"
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e '.[dev]'
