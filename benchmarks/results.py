@@ -77,11 +77,31 @@ def _replace(path, write):
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would make the docs unreadable to others
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def load_note():
+    """A warning when the machine was busy while the figures were taken (Unix load average)."""
+    cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # not on this platform
+        return None
+    if load <= 0.5 * cores:
+        return None
+    return (f"The machine was busy while this ran (load average {load:.1f} on {cores} logical cores): "
+            "rates are disturbed, read ratios measured in one run.")
 
 
 def write_results(name, markdown_table, figure=None, out_dir=DEFAULT_DIR, *, command=None, note=None):
@@ -118,6 +138,9 @@ def write_results(name, markdown_table, figure=None, out_dir=DEFAULT_DIR, *, com
     if command:
         stamp += f"; by `{command}`"
     parts.append(f"<small>{stamp}.</small>")
+    busy = load_note()
+    if busy:
+        parts.append(f"<small>{busy}</small>")
     md = os.path.join(out_dir, f"{name}.md")
 
     def write_md(tmp):

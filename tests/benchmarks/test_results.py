@@ -23,6 +23,12 @@ from keras_audio_ssl.cpu_info import cpu_model  # noqa: E402
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _assert_written(folder, name, *cells):
     md = (folder / f"{name}.md").read_text()
     assert (folder / f"{name}.png").read_bytes()[:8] == PNG_MAGIC
@@ -31,6 +37,7 @@ def _assert_written(folder, name, *cells):
     for cell in cells:
         assert cell in md, (cell, md)
     assert not [f for f in os.listdir(folder) if f.endswith(".tmp")]  # no temporary sibling left
+    assert os.stat(folder / f"{name}.md").st_mode & 0o044 == 0o044 & ~_umask()  # readable as the umask allows
     return md
 
 
@@ -124,3 +131,13 @@ def test_quality_and_ablation_plot_scores_against_minutes(tmp_path):
     rows.attrs["budget_line"] = "Budget: two epochs."
     ablation.write_docs(rows, str(tmp_path), command="python benchmarks/ablation.py")
     _assert_written(tmp_path, "ablation", "Budget: two epochs.", "default")
+
+
+def test_a_busy_machine_is_named_under_the_table(tmp_path, monkeypatch):
+    cores = os.cpu_count() or 1
+    monkeypatch.setattr(os, "getloadavg", lambda: (2.0 * cores, 0.0, 0.0))
+    results.write_results("latency", "| a |", None, str(tmp_path))
+    assert f"load average {2.0 * cores:.1f} on {cores} logical cores" in (tmp_path / "latency.md").read_text()
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    results.write_results("latency", "| a |", None, str(tmp_path))
+    assert "busy" not in (tmp_path / "latency.md").read_text()
