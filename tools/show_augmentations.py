@@ -181,7 +181,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--input", default=None, help="folder of audio files (default: synthetic clips)")
     parser.add_argument("--output", default="augmentations.png", help="PNG file to write")
-    parser.add_argument("--views", type=int, default=4, help="views per clip")
+    parser.add_argument("--views", type=int, default=4, help="views per clip (BYOL-A; another --method shows its own)")
     parser.add_argument("--clips", type=int, default=4, help="number of clips (rows)")
     parser.add_argument("--fader", action="store_true", help="add BYOL-A v2's random linear fader")
     parser.add_argument("--method", choices=sorted(METHODS), default="byola",
