@@ -254,7 +254,31 @@ def run(benchmark=None, *, output="results/ablation", variants=GRID, curve=(), c
     with open(os.path.join(output, "ablation.md"), "w") as f:
         f.write(f"# BYOL-A ablation on {benchmark}\n\n{budget_line}\n\n{markdown}\n")
     print("\n" + budget_line + "\n\n" + markdown, flush=True)
+    table.attrs["budget_line"] = budget_line
     return table
+
+
+def write_docs(table, out_dir, *, command=None, quick=False):
+    """The table as `docs/results/ablation.md`; each variant's average against its pretraining minutes,
+    beside its random encoder, as `ablation.png`."""
+    from keras_audio_ssl.evaluation import to_markdown
+    from results import new_figure
+    from results import write_results
+
+    figure = new_figure(7.0, 4.2)
+    ax = figure.add_subplot()
+    ax.errorbar(table["minutes"], table["average"], yerr=table["± seeds"], fmt="o", capsize=3, label="pretrained")
+    ax.scatter(table["minutes"], table["random"], marker="_", s=200, color="grey", label="its random encoder")
+    for _, row in table.iterrows():
+        ax.annotate(row["variant"], (row["minutes"], row["average"]), fontsize="x-small",
+                    xytext=(4, 2), textcoords="offset points")
+    ax.set_xlabel("pretraining minutes")
+    ax.set_ylabel("average linear-probe score")
+    ax.set_title("BYOL-A variants: quality vs pretraining time")
+    ax.legend(fontsize="small")
+    ax.grid(alpha=0.3)
+    write_results("ablation", table.attrs.get("budget_line", "") + "\n\n" + to_markdown(table), figure, out_dir,
+                  command=command, note="--quick: a smoke test, not a measurement" if quick else None)
 
 
 def summary_table(rows):
@@ -279,6 +303,9 @@ def summary_table(rows):
 
 
 def main(argv=None):
+    from results import add_write_docs_argument
+    from results import command_line
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--benchmark", default=None, help="offline benchmark folder (built there if empty)")
     parser.add_argument("--variants", nargs="*", default=list(GRID),
@@ -297,6 +324,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--list", action="store_true", help="print the variants and exit")
     parser.add_argument("--quick", action="store_true", help="CI size: tiny benchmark, 1 epoch, d=32, 2 variants")
+    add_write_docs_argument(parser)
     args = parser.parse_args(argv)
     if args.list:
         for name, (what, settings, pool) in VARIANTS.items():
@@ -311,11 +339,13 @@ def main(argv=None):
     if args.quick:
         settings.update(QUICK)
     try:
-        run(args.benchmark, output=args.output, clip_length=args.clip_length, seed=args.seed,
-            verbose=0 if args.quick else 2, **settings)
+        table = run(args.benchmark, output=args.output, clip_length=args.clip_length, seed=args.seed,
+                    verbose=0 if args.quick else 2, **settings)
     except ValueError as error:
         print(f"ablation.py: error: {error}", file=sys.stderr)
         return 2
+    if args.write_docs:
+        write_docs(table, args.write_docs, command=command_line("ablation", argv), quick=args.quick)
     return 0
 
 

@@ -75,6 +75,7 @@ def measure(encoder, *, batch_size, steps, runs, tmp):
 
 def main(argv=None):
     from keras_audio_ssl import encoders
+    from results import add_write_docs_argument
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--encoders", nargs="+", default=encoders.names(), help="registered encoder names")
@@ -82,6 +83,7 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=3, help="timed training steps (after 2 warm-up steps)")
     parser.add_argument("--runs", type=int, default=50, help="TFLite calls the median is over")
     parser.add_argument("--quick", action="store_true", help="script check: batch 4, 1 step, 5 runs")
+    add_write_docs_argument(parser)
     args = parser.parse_args(argv)
     for name in args.encoders:
         try:
@@ -114,7 +116,37 @@ def main(argv=None):
         core = r["gflop_1s"] / (r["tflite_ms"] / 1000) / gemm_1
         print(f"{r['encoder']:<18} {r['d']:>5} {r['params']:>11,} {r['step_gflop']:>10.2f} {r['step_rate']:>8.1f} "
               f"{100 * frac:>6.1f}% {r['gflop_1s']:>9.3f} {r['tflite_ms']:>9.2f} {100 * core:>7.1f}%")
+    if args.write_docs:
+        write_docs(rows, gemm, gemm_1, batch_size, args, argv)
     return 0
+
+
+def write_docs(rows, gemm, gemm_1, batch_size, args, argv=None):
+    """The table as `docs/results/encoders.md`; a plot of step clips/s and % of peak per encoder."""
+    from results import bar_chart
+    from results import command_line
+    from results import markdown_table
+    from results import new_figure
+    from results import write_results
+
+    table, peak = [], []
+    for r in rows:
+        frac = r["step_rate"] * r["step_gflop"] / gemm
+        core = r["gflop_1s"] / (r["tflite_ms"] / 1000) / gemm_1
+        peak.append(100 * frac)
+        table.append((r["encoder"], r["d"], f"{r['params']:,}", f"{r['step_gflop']:.2f}", f"{r['step_rate']:.1f}",
+                      f"{100 * frac:.1f} %", f"{r['gflop_1s']:.3f}", f"{r['tflite_ms']:.2f}", f"{100 * core:.1f} %"))
+    md = (f"BYOL-A training step at batch {batch_size} on pre-made views (all threads; float32 GEMM peak "
+          f"{gemm:.1f} GFLOP/s), fp32 TFLite 1-s embedding on one thread (one core's peak {gemm_1:.1f} GFLOP/s)"
+          "\n\n" + markdown_table(["encoder", "d", "params", "step GFLOP/clip", "step clips/s", "% peak",
+                                    "1-s GFLOP", "TFLite ms (1 thread)", "% of 1 core"], table))
+    figure = new_figure(8.0, 4.0)
+    left, right = figure.subplots(1, 2)
+    names = [r["encoder"] for r in rows]
+    bar_chart(left, names, {"clips/s": [r["step_rate"] for r in rows]}, "training step clips/s", "throughput")
+    bar_chart(right, names, {"% peak": peak}, "% of float32 GEMM peak", "step FLOP/s vs GEMM")
+    write_results("encoders", md, figure, args.write_docs, command=command_line("encoders", argv),
+                  note="--quick: a script check, not a measurement" if args.quick else None)
 
 
 if __name__ == "__main__":

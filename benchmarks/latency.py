@@ -28,6 +28,8 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from results import add_write_docs_argument  # noqa: E402
+
 
 def median_ms(fn, runs, warmup):
     for _ in range(warmup):
@@ -87,6 +89,7 @@ def main(argv=None):
     parser.add_argument("--seconds", type=float, default=1.0)
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--quick", action="store_true", help="few runs, few calibration clips: checks the script only")
+    add_write_docs_argument(parser)
     args = parser.parse_args(argv)
     runs, warmup, calibration = (args.runs, 20, 100) if not args.quick else (5, 2, 8)
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
@@ -171,7 +174,42 @@ def main(argv=None):
         print(f"{'d':>5} {'variant':<20} {'clips/s':>10} {'threads':>12}")
         for d, name, rate, threads in batch_rows:
             print(f"{d:>5} {name:<20} {rate:10.1f} {threads:>12}")
+    if args.write_docs:
+        write_docs(rows, batch_rows, model_gflop, core_peak, all_threads, args, argv)
     return 0
+
+
+def write_docs(rows, batch_rows, model_gflop, core_peak, all_threads, args, argv=None):
+    """The printed tables as `docs/results/latency.md` and a plot of the 1-thread latency per variant."""
+    from results import bar_chart
+    from results import command_line
+    from results import markdown_table
+    from results import new_figure
+    from results import write_results
+
+    table = []
+    for d, name, size, one, many in rows:
+        core = "" if many is None else f"{100 * model_gflop[d] / (one / 1000) / core_peak:.1f} %"
+        faster = "" if many is None else ("1" if one <= many else str(all_threads))
+        table.append((d, name, f"{size / 1e6:.2f}", f"{one:.2f}", core,
+                      "TF default" if many is None else f"{many:.2f}", faster))
+    md = (f"{args.encoder}, one {args.seconds:g}-s clip per call, median of {5 if args.quick else args.runs} runs; "
+          f"one core's float32 GEMM peak {core_peak:.1f} GFLOP/s; model "
+          + ", ".join(f"d={d}: {g:.3f} GFLOP" for d, g in model_gflop.items()) + "\n\n"
+          + markdown_table(["d", "variant", "size MB", "1 thread ms", "% of one core's peak",
+                            f"{all_threads} threads ms", "faster threads"], table))
+    if batch_rows:
+        md += (f"\n\nBatch embedding, {args.batch_clips} clips:\n\n"
+               + markdown_table(["d", "variant", "clips/s", "threads"],
+                                [(d, name, f"{rate:.1f}", threads) for d, name, rate, threads in batch_rows]))
+    figure = new_figure()
+    ax = figure.add_subplot()
+    labels = [f"d={d}\n{name}" for d, name, *_ in rows]
+    bar_chart(ax, labels, {"1 thread (Keras: TF's default)": [one for *_, one, _ in rows],
+                           f"{all_threads} threads": [many for *_, many in rows]},
+              "ms per clip", f"{args.encoder}: {args.seconds:g}-s clip embedding latency per variant")
+    write_results("latency", md, figure, args.write_docs, command=command_line("latency", argv),
+                  note="--quick: a script check, not a measurement" if args.quick else None)
 
 
 if __name__ == "__main__":

@@ -85,23 +85,31 @@ def _quartiles(values):
     return q1, median, q3
 
 
-def print_speed_table(times, policies, batch_size):
-    print(f"\n{'part':<16} {'d':>5} {'B':>4} {'policy':<15} {'clips/s median (IQR)':>22} "
-          f"{'x float32 median (IQR)':>24}")
+def speed_rows(times, policies, batch_size):
+    """`(part, d, B, policy, "clips/s median (IQR)", "x float32 median (IQR)", median ratio or None)` per row."""
+    rows = []
     for (part, d), per_step in times.items():
         for policy in policies:
             seconds = per_step[policy]
             if not seconds:
-                print(f"{part:<16} {d:>5} {batch_size:>4} {policy:<15} {'failed':>22}")
+                rows.append((part, d, batch_size, policy, "failed", "", None))
                 continue
             q1, median, q3 = _quartiles(seconds)
             rate = f"{batch_size / median:.1f} ({batch_size / q3:.1f}-{batch_size / q1:.1f})"
-            ratio = ""
+            ratio, r = "", None
             if policy != "float32" and per_step.get("float32"):
                 ratios = [f / t for f, t in zip(per_step["float32"], seconds, strict=True)]
                 r1, r, r3 = _quartiles(ratios)
                 ratio = f"{r:.2f} ({r1:.2f}-{r3:.2f})"
-            print(f"{part:<16} {d:>5} {batch_size:>4} {policy:<15} {rate:>22} {ratio:>24}")
+            rows.append((part, d, batch_size, policy, rate, ratio, r))
+    return rows
+
+
+def print_speed_table(times, policies, batch_size):
+    print(f"\n{'part':<16} {'d':>5} {'B':>4} {'policy':<15} {'clips/s median (IQR)':>22} "
+          f"{'x float32 median (IQR)':>24}")
+    for part, d, b, policy, rate, ratio, _ in speed_rows(times, policies, batch_size):
+        print(f"{part:<16} {d:>5} {b:>4} {policy:<15} {rate:>22} {ratio:>24}")
     noisy = [(key, per_step["float32"]) for key, per_step in times.items() if len(per_step.get("float32") or []) > 1]
     if noisy:
         parts = []
@@ -162,6 +170,7 @@ def _release():
 
 def main(argv=None):
     from keras_audio_ssl.demo import FULL
+    from results import add_write_docs_argument
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--policies", nargs="+", choices=POLICIES, default=list(POLICIES))
@@ -179,6 +188,7 @@ def main(argv=None):
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-loss", action="store_true")
     parser.add_argument("--threads", type=int, default=None, help="TF intra/inter-op threads (default: TF's)")
+    add_write_docs_argument(parser)
     args = parser.parse_args(argv)
 
     import tensorflow as tf
@@ -190,6 +200,7 @@ def main(argv=None):
 
     print(f"{cpu_model()}, {os.cpu_count()} logical cores; TensorFlow {tf.__version__}; "
           f"oneDNN {os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'default (on)')}")
+    times = curves = None
     if not args.skip_speed:
         print(f"Speed: BYOL-A AudioNTT2020, B={args.batch_size}, {args.cycles} cycles of one step per policy, "
               f"jit_compile={args.jit_compile}")
@@ -205,7 +216,45 @@ def main(argv=None):
         curves = loss_curves(runs, epochs=args.epochs, clips=args.clips, batch_size=args.batch_size,
                              feature_d=args.loss_feature_d, steps_per_epoch=args.steps_per_epoch)
         print_loss_table(curves, reference=runs[0][0])
+    if args.write_docs:
+        write_docs(times, curves, args, argv)
     return 0
+
+
+def write_docs(times, curves, args, argv=None):
+    """The speed and loss tables as `docs/results/mixed_precision.md`; speed ratios and loss curves as a plot."""
+    from results import bar_chart
+    from results import command_line
+    from results import markdown_table
+    from results import new_figure
+    from results import write_results
+
+    parts, figure = [], new_figure(8.0, 3.6)
+    left, right = figure.subplots(1, 2)
+    if times is not None:
+        rows = speed_rows(times, args.policies, args.batch_size)
+        parts += [f"Speed: BYOL-A AudioNTT2020, {args.cycles} cycles of one step per policy taken in turn "
+                  f"(jit_compile={args.jit_compile}):",
+                  markdown_table(["part", "d", "B", "policy", "clips/s median (IQR)", "x float32 median (IQR)"],
+                                 [row[:6] for row in rows])]
+        ratios = [row for row in rows if row[6] is not None]
+        bar_chart(left, [f"{part[:3]} d={d}\n{policy}" for part, d, _, policy, *_ in ratios],
+                  {"x float32": [row[6] for row in ratios]}, "clips/s relative to float32", "speed")
+    if curves is not None:
+        labels = list(curves)
+        epochs = len(curves[labels[0]][0])
+        parts += [f"Loss per epoch: recipes.byola.fit, d={args.loss_feature_d}, {args.clips} synthetic clips, "
+                  f"batch {args.batch_size}:",
+                  markdown_table(["epoch", *labels],
+                                 [(e + 1, *(f"{curves[label][0][e]:.4f}" for label in labels)) for e in range(epochs)])]
+        for label in labels:
+            right.plot(range(1, epochs + 1), curves[label][0], marker="o", label=label)
+        right.set_xlabel("epoch")
+        right.set_ylabel("BYOL loss")
+        right.set_title("loss per policy")
+        right.legend(fontsize="small")
+    write_results("mixed_precision", "\n\n".join(parts), figure, args.write_docs,
+                  command=command_line("mixed_precision", argv))
 
 
 if __name__ == "__main__":

@@ -202,7 +202,7 @@ def run(benchmark=None, *, output="results/quality", methods=("byol-a",), build_
     pool = _pool_paths(benchmark, pool_clips, seed)
     batch = min(batch_size, len(pool))
 
-    models, budgets, baselines, architectures = {}, [], {}, {}
+    models, budgets, baselines, architectures, spent = {}, [], {}, {}, {}
     for method in methods:
         recipe, extra = METHODS[method]
         extra = {"encoder": encoder, "feature_d": feature_d, **extra}
@@ -214,8 +214,8 @@ def run(benchmark=None, *, output="results/quality", methods=("byol-a",), build_
         started = time.time()
         _, history = fit(pool, output_dir=run_dir, epochs=epochs, batch_size=batch, seed=seed, callbacks=[budget],
                          verbose=verbose, norm_stats_samples=min(10000, len(pool)), **extra)
-        budgets.append(f"{method} {len(history.history.get('loss', []))} epochs in "
-                       f"{(time.time() - started) / 60:.1f} min")
+        spent[method] = (time.time() - started) / 60
+        budgets.append(f"{method} {len(history.history.get('loss', []))} epochs in {spent[method]:.1f} min")
         models[method] = load_embedding_model(run_dir)
         architecture = (extra["encoder"], extra["feature_d"])
         same = architecture == (encoder, feature_d)
@@ -267,10 +267,37 @@ def run(benchmark=None, *, output="results/quality", methods=("byol-a",), build_
     with open(os.path.join(output, "quality.md"), "w") as f:
         f.write(f"# Quality: {', '.join(methods)} vs random encoder on {benchmark}\n\n{budget_line}\n\n{markdown}\n")
     print("\n" + budget_line + "\n\n" + markdown, flush=True)
-    return {"table": table, "long": long, "budgets": budgets, "pool_clips": len(pool)}
+    return {"table": table, "long": long, "budgets": budgets, "pool_clips": len(pool), "minutes": spent,
+            "baselines": baselines, "markdown": markdown, "budget_line": budget_line}
+
+
+def write_docs(result, out_dir, *, command=None, quick=False):
+    """The summary table as `docs/results/quality.md`, and the average score against pretraining
+    minutes per method, each random encoder a dashed line, as `quality.png`."""
+    from results import new_figure
+    from results import write_results
+
+    table = result["table"]
+    average = table[table["task"] == "average"].iloc[0]
+    figure = new_figure(6.5, 4.0)
+    ax = figure.add_subplot()
+    for method, minutes in result["minutes"].items():
+        ax.errorbar([minutes], [average[method]], yerr=[average[f"{method} std"]], fmt="o", capsize=3, label=method)
+    for i, baseline in enumerate(dict.fromkeys(result["baselines"].values())):
+        ax.axhline(average[baseline], color="grey", linestyle=("--", ":", "-.")[i % 3], label=f"{baseline} init")
+    ax.set_xlabel("pretraining minutes")
+    ax.set_ylabel("average linear-probe score")
+    ax.set_title("quality vs pretraining time")
+    ax.legend(fontsize="small")
+    ax.grid(alpha=0.3)
+    write_results("quality", result["budget_line"] + "\n\n" + result["markdown"], figure, out_dir, command=command,
+                  note="--quick: a smoke test, not a measurement" if quick else None)
 
 
 def main(argv=None):
+    from results import add_write_docs_argument
+    from results import command_line
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--benchmark", default=None, help="offline benchmark folder (built there if empty)")
     parser.add_argument("--methods", nargs="+", default=["byol-a"], choices=sorted(METHODS),
@@ -294,6 +321,7 @@ def main(argv=None):
     parser.add_argument("--no-frame-tasks", action="store_true",
                         help="skip the SED and 88-way pitch rows (multi-strategy protocol)")
     parser.add_argument("--quick", action="store_true", help="CI size: tiny benchmark, 1 epoch, d=32, 2 probe seeds")
+    add_write_docs_argument(parser)
     args = parser.parse_args(argv)
     settings = dict(build_size=args.build_size, epochs=args.epochs, minutes=args.minutes, feature_d=args.feature_d,
                     batch_size=args.batch_size, pool_clips=args.pool_clips, probe_runs=args.probe_runs,
@@ -301,8 +329,10 @@ def main(argv=None):
                     clip_length=args.clip_length, max_seconds=args.max_seconds)
     if args.quick:
         settings.update(QUICK)
-    run(args.benchmark, output=args.output, methods=args.methods, seed=args.seed, verbose=0 if args.quick else 2,
-        frame_tasks=not args.no_frame_tasks, encoder=args.encoder, **settings)
+    result = run(args.benchmark, output=args.output, methods=args.methods, seed=args.seed,
+                 verbose=0 if args.quick else 2, frame_tasks=not args.no_frame_tasks, encoder=args.encoder, **settings)
+    if args.write_docs:
+        write_docs(result, args.write_docs, command=command_line("quality", argv), quick=args.quick)
     return 0
 
 

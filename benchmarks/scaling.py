@@ -174,6 +174,8 @@ def audioset_estimate(*, gflop_per_clip, gradient_mb, batch_per_gpu, gpus, gpu_t
 
 
 def main(argv=None):
+    from results import add_write_docs_argument
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--replicas", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[16, 32, 64, 128, 256],
@@ -198,6 +200,7 @@ def main(argv=None):
     parser.add_argument("--batch-per-gpu", type=int, default=256,
                         help="batch per accelerator in the estimate (default: the paper's 256)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test")
+    add_write_docs_argument(parser)
     args = parser.parse_args(argv)
     for name in ("replicas", "batch_sizes", "gpus"):
         if any(v < 1 for v in getattr(args, name)) or (name == "gpus" and args.batch_per_gpu < 1):
@@ -270,7 +273,44 @@ def main(argv=None):
     print(f"{'accelerators':>12} {'min/epoch':>10} {'100 epochs':>11} {'all-reduce eff.':>16} {'limited by':>11}")
     for n, hours, efficiency, limit in rows:
         print(f"{n:>12} {60 * hours:>10.1f} {100 * hours:>9.1f} h {100 * efficiency:>15.1f}% {limit:>11}")
+    if args.write_docs:
+        write_docs(by_batch, by_replicas, rows, args, argv)
     return 0
+
+
+def write_docs(by_batch, by_replicas, estimate, args, argv=None):
+    """The three tables as `docs/results/scaling.md`; clips/s vs batch and vs replicas as a plot."""
+    from results import bar_chart
+    from results import command_line
+    from results import markdown_table
+    from results import new_figure
+    from results import write_results
+
+    base = by_replicas[0]
+    md = "\n\n".join([
+        f"Throughput vs batch size (1 replica, {by_batch[0]['device']}, BYOL-A d={args.feature_d}):",
+        markdown_table(["batch", "clips/s", "step ms"],
+                       [(r["global_batch"], f"{r['clips_per_s']:.1f}", f"{r['step_ms']:.1f}") for r in by_batch]),
+        f"Throughput vs replicas (global batch {args.global_batch}, {base['device']}):",
+        markdown_table(["replicas", "clips/s", "vs 1", "collectives ms / step", "share of the step"],
+                       [(r["replicas"], f"{r['clips_per_s']:.1f}", f"{r['clips_per_s'] / base['clips_per_s']:.2f}x",
+                         f"{r['collective_ms']:.2f}", f"{100 * r['collective_ms'] / r['step_ms']:.1f} %")
+                        for r in by_replicas]),
+        f"One AudioSet epoch on N accelerators, ASSUMING {args.gpu_tflops:g} TFLOP/s each, "
+        f"{args.allreduce_gbps:g} GB/s all-reduce, {args.cores_per_gpu} decoding cores each and "
+        f"{args.storage_gbps:g} GB/s from the shard store (the command's flags):",
+        markdown_table(["accelerators", "min/epoch", "100 epochs (h)", "all-reduce efficiency", "limited by"],
+                       [(n, f"{60 * hours:.1f}", f"{100 * hours:.1f}", f"{100 * eff:.1f} %", limit)
+                        for n, hours, eff, limit in estimate]),
+    ])
+    figure = new_figure(8.0, 3.6)
+    left, right = figure.subplots(1, 2)
+    bar_chart(left, [str(r["global_batch"]) for r in by_batch], {"clips/s": [r["clips_per_s"] for r in by_batch]},
+              "clips/s", "vs batch (1 replica)")
+    bar_chart(right, [str(r["replicas"]) for r in by_replicas], {"clips/s": [r["clips_per_s"] for r in by_replicas]},
+              "clips/s", f"vs replicas (global batch {args.global_batch})")
+    write_results("scaling", md, figure, args.write_docs, command=command_line("scaling", argv),
+                  note="--quick: a smoke test, not a measurement" if args.quick else None)
 
 
 if __name__ == "__main__":

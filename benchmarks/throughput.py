@@ -383,6 +383,8 @@ def _find(rows, part, d, batch_size, jit):
 
 
 def main(argv=None):
+    from results import add_write_docs_argument
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--jit-compile", choices=("on", "off", "both"), default="both")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test (< 60 s)")
@@ -397,6 +399,7 @@ def main(argv=None):
                         help="TF intra/inter-op threads for GEMM and steps alike (default: TF's)")
     parser.add_argument("--dtype-policy", choices=("float32", "mixed_bfloat16", "mixed_float16"), default="float32",
                         help="the method's Keras dtype policy for (c) and (d) (default float32)")
+    add_write_docs_argument(parser)
     args = parser.parse_args(argv)
     try:
         is_default_encoder(args.encoder)
@@ -406,10 +409,37 @@ def main(argv=None):
         parser.error(f"{args.encoder}'s width follows from its architecture; drop --feature-d. "
                      f"Received: feature_d={args.feature_d}")
     jit_modes = {"on": (True,), "off": (False,), "both": (False, True)}[args.jit_compile]
-    run(quick=args.quick, jit_modes=jit_modes, feature_ds=tuple(args.feature_d) if args.feature_d else None,
-        batch_sizes=tuple(args.batch_size), threads=args.threads, encoder=args.encoder,
-        dtype_policy=args.dtype_policy)
+    result = run(quick=args.quick, jit_modes=jit_modes, feature_ds=tuple(args.feature_d) if args.feature_d else None,
+                 batch_sizes=tuple(args.batch_size), threads=args.threads, encoder=args.encoder,
+                 dtype_policy=args.dtype_policy)
+    if args.write_docs:
+        write_docs(result, args, argv)
     return 0
+
+
+def write_docs(result, args, argv=None):
+    """The table as `docs/results/throughput.md`, and clips/s and % of the GEMM peak per row as a plot."""
+    from results import bar_chart
+    from results import command_line
+    from results import markdown_table
+    from results import new_figure
+    from results import write_results
+
+    rows = result["rows"]
+    table = [(r["part"], r["d"], r["B"], r["jit"], "failed" if r["rate"] is None else f"{r['rate']:.1f}",
+              f"{100 * r['frac']:.1f} %" if "frac" in r else "") for r in rows]
+    md = (f"{args.encoder}, dtype policy {args.dtype_policy}; float32 GEMM peak {result['gemm_gflops']:.1f} GFLOP/s "
+          "measured in the same run\n\n"
+          + markdown_table(["part", "d", "B", "jit", "clips/s", "% of GEMM peak"], table))
+    timed = [r for r in rows if "frac" in r]
+    figure = new_figure(8.0, 4.0)
+    left, right = figure.subplots(1, 2)
+    labels = [f"{r['part'][:3]} d={r['d']} B={r['B']}" + (" xla" if r["jit"] else "") for r in timed]
+    bar_chart(left, labels, {"clips/s": [r["rate"] for r in timed]}, "clips/s", f"{args.encoder}: training")
+    bar_chart(right, labels, {"% of peak": [100 * r["frac"] for r in timed]}, "% of float32 GEMM peak",
+              "(c) step, (d) end to end")
+    write_results("throughput", md, figure, args.write_docs, command=command_line("throughput", argv),
+                  note="--quick: a smoke test, not a measurement" if args.quick else None)
 
 
 if __name__ == "__main__":

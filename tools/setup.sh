@@ -39,10 +39,11 @@ if [[ ! -x .venv/bin/python ]]; then
   echo "[setup] creating .venv"
   python3 -m venv .venv
 fi
-if ! .venv/bin/python -c "import keras_audio_ssl, pytest, librosa" >/dev/null 2>&1; then
-  echo "[setup] pip install -e '.[dev]' (TensorFlow is large: a few minutes the first time)"
+# docs: mkdocs, Material, mkdocstrings, matplotlib; the tests and .ci/run build the site.
+if ! .venv/bin/python -c "import keras_audio_ssl, pytest, librosa, mkdocs, material, mkdocstrings, matplotlib" >/dev/null 2>&1; then
+  echo "[setup] pip install -e '.[dev,docs]' (TensorFlow is large: a few minutes the first time)"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[dev]'
+  .venv/bin/python -m pip install -q -e '.[dev,docs]'
 fi
 if [[ "${KAS_WITH_TORCH:-0}" == "1" ]] && ! .venv/bin/python -c "import torch" >/dev/null 2>&1; then
   # Pinned: an unpinned torch resolves to a multi-GB CUDA build; 2.13.0 has a CPU wheel here.

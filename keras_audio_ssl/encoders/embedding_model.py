@@ -59,7 +59,7 @@ def load_embedding_model(path):
             a `.keras` file.
 
     Raises:
-        FileNotFoundError naming the path when nothing is there.
+        FileNotFoundError: naming the path when nothing is there.
     """
     # Importing the packages registers their layers for deserialization.
     import keras_audio_ssl.audio  # noqa: F401

@@ -61,7 +61,7 @@ class WSConv2D(layers.Conv2D):
 
     Args:
         eps: float. Floor of `N * var` (NFNet: 1e-4).
-        Everything else as `keras.layers.Conv2D`.
+        **kwargs: as `keras.layers.Conv2D`.
 
     Example:
     >>> WSConv2D(8, 3, padding="same")(np.ones((2, 16, 10, 4))).shape

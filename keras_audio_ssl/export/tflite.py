@@ -13,12 +13,12 @@ interpreter's `set_tensor` only. Validate in the app before invoking, or use
 dtype, rate, emptiness and finiteness, zero-pads short clips and refuses long
 ones.
 
-Speed (1-s clip, d=512, 1 thread, LiteRT with its default XNNPACK delegate):
-the encoder's convolutions take ~1.7 ms and already run near this CPU's
-float32 peak (~100 GFLOP/s, BatchNorm folded into CONV_2D, ReLU fused); the
-front end took ~1.4 ms, now ~0.8 ms: framing by slices instead of a GATHER
-(`LogMelSpectrogram`) and `packed_power_spectrum` below, which the export
-swaps in for the layer's `rfft` (the Keras model itself is unchanged).
+Speed (LiteRT with its default XNNPACK delegate; `benchmarks/latency.py`
+measures it): the encoder's convolutions run near the CPU's float32 peak
+(BatchNorm folded into CONV_2D, ReLU fused); the front end is made fast by
+framing with slices instead of a GATHER (`LogMelSpectrogram`) and by
+`packed_power_spectrum` below, which the export swaps in for the layer's
+`rfft` (the Keras model itself is unchanged).
 
 Quantization:
 - `"none"`: float32.

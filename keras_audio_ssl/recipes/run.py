@@ -90,13 +90,10 @@ FINAL_ARTEFACTS = ("encoder.keras", "encoder.weights.h5", "embedding_model.keras
 def resolve_jit_compile(jit_compile):
     """`"auto"` -> XLA on GPU/TPU, off on CPU.
 
-    Measured on TF 2.21 CPU (DESIGN.md): a BYOL-A step at d=512, B=64 ran 63
-    samples/s without XLA and 40 with it; re-measured with the fused
-    BatchNorm on one pinned core (`taskset -c 0 ... --threads 1`), the step
-    ran 54 clips/s without XLA and 21 with it (66 % vs 25 % of the GEMM
-    peak), end to end 52 vs 21. So CPU defaults to off; on accelerators XLA
-    fuses the augmentation and EMA update, so it defaults on.
-    `benchmarks/throughput.py --jit-compile both` re-measures.
+    On TF 2.21 CPUs a BYOL-A step ran markedly slower with XLA than without
+    (DESIGN.md; `benchmarks/throughput.py --jit-compile both` measures both on
+    your machine), so CPU defaults to off; on accelerators XLA fuses the
+    augmentation and EMA update, so it defaults on.
     """
     if isinstance(jit_compile, bool):
         return jit_compile

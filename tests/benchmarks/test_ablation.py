@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -111,7 +112,8 @@ def test_a_tiny_grid_runs_keeps_results_and_reruns_without_training(tmp_path):
     command = [sys.executable, "benchmarks/ablation.py", "--benchmark", str(bench), "--output", str(out),
                "--variants", "default", "torch init", "--minutes", "0.02", "--curve", "0.05", "0.1",
                "--curve-variant", "torch init", "--epochs", "2",
-               "--feature-d", "16", "--batch-size", "4", "--probe-runs", "2", "--probe-epochs", "20"]
+               "--feature-d", "16", "--batch-size", "4", "--probe-runs", "2", "--probe-epochs", "20",
+               "--write-docs", str(tmp_path / "docs_results")]
     proc = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     table = pd.read_csv(out / "ablation.csv").set_index("variant")
@@ -129,6 +131,8 @@ def test_a_tiny_grid_runs_keeps_results_and_reruns_without_training(tmp_path):
              for f in ("torch_init___0_05_min.json", "torch_init___0_1_min.json")]
     assert curve[1] >= curve[0]
     assert sorted(os.listdir(out / "runs")) == ["default", "torch_init"]
+    assert re.search(r"\|\s*torch init @ 0\.1 min\s*\|", (tmp_path / "docs_results" / "ablation.md").read_text())
+    assert (tmp_path / "docs_results" / "ablation.png").stat().st_size > 0
     # A second call reads the kept results: nothing is trained or probed again.
     first = pd.read_csv(out / "ablation.csv")
     again = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)

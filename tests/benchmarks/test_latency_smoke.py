@@ -6,9 +6,10 @@ import sys
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def test_quick_latency_prints_the_one_core_fraction_and_the_faster_thread_count():
+def test_quick_latency_prints_the_one_core_fraction_and_the_faster_thread_count(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "benchmarks/latency.py", "--quick", "--variants", "fp32", "--batch-clips", "4"],
+        [sys.executable, "benchmarks/latency.py", "--quick", "--variants", "fp32", "--batch-clips", "4",
+         "--write-docs", str(tmp_path / "results")],
         cwd=REPO, capture_output=True, text=True, timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -24,3 +25,8 @@ def test_quick_latency_prints_the_one_core_fraction_and_the_faster_thread_count(
     assert abs(fraction - recomputed) <= rounding, (fraction, recomputed, rounding)
     assert faster == ("1" if one_ms <= many_ms else str(os.cpu_count()))
     assert re.search(r"tflite fp32\s+[0-9.]+\s+\d+ thread", out)  # the batch figure
+    # --write-docs: the same figures as a Markdown table and a plot for the documentation.
+    md = (tmp_path / "results" / "latency.md").read_text()
+    assert f"| 512 | tflite fp32 | " in md and f"| {one_ms:.2f} | {fraction:.1f} % |" in md, md
+    assert "not a measurement" in md and "latency.png" in md
+    assert (tmp_path / "results" / "latency.png").read_bytes()[:4] == b"\x89PNG"

@@ -37,9 +37,10 @@ def test_audioset_estimate_follows_its_stated_model():
     assert limit == "storage" and hours == pytest.approx(1_000_000 / 5000 / 3600)
 
 
-def test_quick_run_prints_the_three_tables():
+def test_quick_run_prints_the_three_tables(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "benchmarks/scaling.py", "--quick", "--replicas", "1", "2", "--batch-sizes", "8"],
+        [sys.executable, "benchmarks/scaling.py", "--quick", "--replicas", "1", "2", "--batch-sizes", "8",
+         "--write-docs", str(tmp_path)],
         cwd=REPO, capture_output=True, text=True, timeout=900,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -50,6 +51,11 @@ def test_quick_run_prints_the_three_tables():
     assert set(rows) == {1, 2} and float(rows[1].group(5)) == 0.0 and float(rows[2].group(5)) > 0
     assert re.search(r"One AudioSet epoch .* [0-9.]+ GFLOP/clip", out) and "ASSUMED" in out
     assert re.search(r"^\s+256\s+[0-9.]+\s+[0-9.]+ h", out, re.M)
+    # --write-docs: the replicas row as printed, in the Markdown table beside its plot.
+    two = rows[2]
+    md = (tmp_path / "scaling.md").read_text()
+    assert f"| 2 | {two.group(2)} | {two.group(3)}x | " in md and "not a measurement" in md
+    assert (tmp_path / "scaling.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_bad_arguments_exit_2_naming_them():

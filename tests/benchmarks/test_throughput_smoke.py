@@ -8,9 +8,9 @@ import pytest
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def test_quick_run_prints_the_table_and_the_targets():
+def test_quick_run_prints_the_table_and_the_targets(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "benchmarks/throughput.py", "--quick", "--jit-compile", "off"],
+        [sys.executable, "benchmarks/throughput.py", "--quick", "--jit-compile", "off", "--write-docs", str(tmp_path)],
         cwd=REPO, capture_output=True, text=True, timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -33,6 +33,10 @@ def test_quick_run_prints_the_table_and_the_targets():
     assert abs(frac - recomputed) <= rounding, (frac, recomputed, rounding)
     assert "Against the targets" in out and "ratio" in out
     assert re.search(r"Device: CPU \(\d+ logical cores\), \S", out)  # the CPU model is named
+    # --write-docs: the step row as printed, in the Markdown table beside its plot.
+    md = (tmp_path / "throughput.md").read_text()
+    assert f"| (c) train step | 512 | 8 | False | {rate:.1f} | {frac:.1f} % |" in md, md
+    assert (tmp_path / "throughput.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_a_single_wider_feature_d_gets_its_own_targets():
