@@ -143,7 +143,13 @@ def tfds_task(source, *, cache_dir=None, data_dir=None, max_per_split=None):
             import tensorflow_datasets  # noqa: F401
         except ImportError as error:
             raise ValueError(f"{source} needs TensorFlow Datasets: pip install tensorflow-datasets. Received: {source!r}") from error
-        manifest = export_tfds_task(name, folder, data_dir=data_dir, max_per_split=max_per_split)
+        try:
+            manifest = export_tfds_task(name, folder, data_dir=data_dir, max_per_split=max_per_split)
+        except OSError as error:  # no network, a failed download (requests' errors are OSErrors), a full disk
+            first_line = str(error).splitlines()[0][:300] if str(error) else type(error).__name__
+            raise ValueError(f"TFDS could not download or read {name!r} ({first_line}); download it with `tfds build "
+                             f"{name}` where the network is reachable; TFDS_DATA_DIR names TFDS's folder. "
+                             f"Received: {source!r}") from error
     task = csv_manifest(manifest, name=name.split("/")[0])
     spec = _spec(name)
     if spec is not None and spec.unit_seconds:
