@@ -6,6 +6,7 @@ Entry points:
 - `keras_audio_ssl.evaluation.linear_probe(...)` and `python -m keras_audio_ssl.evaluation`.
 - `keras_audio_ssl.export.export_savedmodel(...)` / `export_tflite(...)`, and the
   `tools/export_*.py` command lines.
+- `keras_audio_ssl.hear`: the HEAR 2021 API (`hear-validator keras_audio_ssl.hear -m run_dir`).
 - `keras_audio_ssl.tuning.search(...)` and `python -m keras_audio_ssl.tuning`: a
   Keras Tuner search over a method's settings, scored on downstream tasks.
 
@@ -25,7 +26,7 @@ keras_registration.install()
 
 # `python -m keras_audio_ssl.<command>` imports this package before the command's module, which
 # may import TensorFlow at its top: hide TensorFlow's C++ start-up screen here (see `console`).
-_TF_COMMANDS = ("keras_audio_ssl.demo", "keras_audio_ssl.evaluation", "keras_audio_ssl.recipes")
+_TF_COMMANDS = ("keras_audio_ssl.demo", "keras_audio_ssl.evaluation", "keras_audio_ssl.hear", "keras_audio_ssl.recipes")
 
 
 def _command_module():
@@ -50,6 +51,7 @@ _SUBPACKAGES = (
     "evaluation",
     "export",
     "heads",
+    "hear",
     "losses",
     "methods",
     "offline_benchmark",
