@@ -40,7 +40,7 @@ if [[ ! -x .venv/bin/python ]]; then
   python3 -m venv .venv
 fi
 # docs: mkdocs, Material, mkdocstrings, matplotlib; the tests and .ci/run build the site.
-if ! .venv/bin/python -c "import keras_audio_ssl, pytest, librosa, mkdocs, material, mkdocstrings, matplotlib" >/dev/null 2>&1; then
+if ! .venv/bin/python -c "import keras_audio_ssl, pytest, librosa, mkdocs, material, mkdocstrings, matplotlib, tensorflow_hub, sed_eval, mir_eval, tensorflow_datasets" >/dev/null 2>&1; then
   echo "[setup] pip install -e '.[dev,docs]' (TensorFlow is large: a few minutes the first time)"
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e '.[dev,docs]'
@@ -49,5 +49,10 @@ if [[ "${KAS_WITH_TORCH:-0}" == "1" ]] && ! .venv/bin/python -c "import torch" >
   # Pinned: an unpinned torch resolves to a multi-GB CUDA build; 2.13.0 has a CPU wheel here.
   echo "[setup] pip install torch==2.13.0 (CPU)"
   .venv/bin/python -m pip install -q torch==2.13.0
+fi
+if [[ "${KAS_WITH_TORCH:-0}" == "1" ]] && ! .venv/bin/python -c "import hearvalidator" >/dev/null 2>&1; then
+  # After torch, which it requires: with torch already there pip keeps the CPU build.
+  echo "[setup] pip install -e '.[hear]' (the HEAR validator)"
+  .venv/bin/python -m pip install -q -e '.[hear]'
 fi
 echo "[setup] ready: $(.venv/bin/python -c 'import tensorflow as tf, keras; print("tensorflow", tf.__version__, "keras", keras.__version__)' 2>/dev/null)"

@@ -17,6 +17,7 @@ from keras_audio_ssl.evaluation.knn import knn_predict
 from keras_audio_ssl.evaluation.linear_probe import leave_one_fold_out
 from keras_audio_ssl.evaluation.linear_probe import linear_probe
 from keras_audio_ssl.evaluation.linear_probe import mlp_probe
+from keras_audio_ssl.evaluation.segment_metrics import segment_metrics
 from keras_audio_ssl.evaluation.pitch_metrics import chroma_accuracy
 from keras_audio_ssl.evaluation.pitch_metrics import hz_to_cents
 from keras_audio_ssl.evaluation.pitch_metrics import midi_to_hz

@@ -3,7 +3,8 @@
 Follows Mesaros et al., "Metrics for polyphonic sound event detection" (2016) and
 sed_eval's `EventBasedMetrics`: an estimated event is a true positive when a
 reference event of the same class in the same file has its onset within `t_collar`
-seconds (200 ms in DCASE) and, when offsets are evaluated, its offset within
+seconds (200 ms in DCASE; compared on the floats as given, with no slack, as
+sed_eval does) and, when offsets are evaluated, its offset within
 max(`t_collar`, `percentage_of_length` x the reference event's length). Each
 reference event matches at most one estimate; the matching per file and class is a
 maximum bipartite matching, so the count does not depend on the order of the lists.
@@ -57,11 +58,11 @@ def _count_matches(reference, estimated, t_collar, offset_collar_fraction):
         return 0
     ref = np.asarray(reference, dtype=np.float64)
     est = np.asarray(estimated, dtype=np.float64)
-    # Small slack so that a collar of exactly 0.2 s is inclusive despite float rounding.
-    close = np.abs(ref[:, None, 0] - est[None, :, 0]) <= t_collar + 1e-9
+    # No slack, as sed_eval: |1.843 - 2.043| = 0.2000000000000002 is outside a 0.2 s collar.
+    close = np.abs(ref[:, None, 0] - est[None, :, 0]) <= t_collar
     if offset_collar_fraction is not None:
         offset_collar = np.maximum(t_collar, offset_collar_fraction * (ref[:, 1] - ref[:, 0]))
-        close &= np.abs(ref[:, None, 1] - est[None, :, 1]) <= offset_collar[:, None] + 1e-9
+        close &= np.abs(ref[:, None, 1] - est[None, :, 1]) <= offset_collar[:, None]
     matching = maximum_bipartite_matching(csr_matrix(close.astype(np.int8)), perm_type="column")
     return int(np.sum(matching >= 0))
 

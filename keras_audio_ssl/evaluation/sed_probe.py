@@ -26,6 +26,7 @@ from keras_audio_ssl.evaluation.event_decoding import decode_events
 from keras_audio_ssl.evaluation.event_decoding import frame_targets
 from keras_audio_ssl.evaluation.event_metrics import event_f_measure
 from keras_audio_ssl.evaluation.event_metrics import onset_f_measure
+from keras_audio_ssl.evaluation.segment_metrics import segment_metrics
 from keras_audio_ssl.evaluation.linear_probe import standardize
 
 
@@ -121,7 +122,7 @@ def evaluate_sed(embedding_model, dataset, *, runs=3, seed=0, normalize_with="do
     reference = [(on, off, label, path) for path in test_paths for on, off, label in dataset.events_of(path)]
 
     started = time.perf_counter()
-    onset, event, macro, class_wise = [], [], [], []
+    onset, event, macro, class_wise, segment_er, segment_f1 = [], [], [], [], [], []
     for run in range(runs):
         probabilities = sed_probe(train_frames, targets, test_frames, epochs=epochs, batch_size=batch_size,
                                   learning_rate=learning_rate, dropout=dropout, seed=seed + run)
@@ -133,6 +134,9 @@ def evaluate_sed(embedding_model, dataset, *, runs=3, seed=0, normalize_with="do
         macro.append(scores["macro_f_measure"])
         class_wise.append(scores["class_wise_f_measure"])
         event.append(event_f_measure(reference, estimated, t_collar=t_collar)["f_measure"])
+        segments = segment_metrics(reference, estimated, time_resolution=1.0, labels=dataset.classes)
+        segment_er.append(segments["error_rate"])
+        segment_f1.append(segments["f_measure"])
         if verbose:
             print(f"[sed] {dataset.name} run {run + 1}/{runs}: onset F {onset[-1]:.4f}, event F {event[-1]:.4f}",
                   flush=True)
@@ -153,6 +157,9 @@ def evaluate_sed(embedding_model, dataset, *, runs=3, seed=0, normalize_with="do
         "probe_seconds": round(time.perf_counter() - started, 2),
         "scores": onset,
         "event_f_measure": float(np.mean(event)),
+        # HEAR's segment_1s_er / segment_1s_f1 (sed_eval's segment-based metrics over 1 s).
+        "segment_1s_er": float(np.mean(segment_er)),
+        "segment_1s_f1": float(np.mean(segment_f1)),
         "macro_onset_f_measure": float(np.mean(macro)),
         "frame_seconds": seconds,
         "class_wise_onset_f_measure": ";".join(f"{label}={value:.4f}" for label, value in per_class.items()),

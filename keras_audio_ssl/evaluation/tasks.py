@@ -61,15 +61,19 @@ def find_task_manifests(folder):
 
 
 def load_tasks(sources):
-    """DownstreamDatasets from benchmark folders and/or manifest CSV paths."""
+    """DownstreamDatasets from benchmark folders, manifest CSV paths and/or TFDS names (`tfds:speech_commands`)."""
     from keras_audio_ssl.data.downstream import csv_manifest
+    from keras_audio_ssl.data.downstream.tfds_tasks import is_tfds_source
+    from keras_audio_ssl.data.downstream.tfds_tasks import tfds_task
 
     if isinstance(sources, (str, os.PathLike)):
         sources = [sources]
     tasks = []
     for source in sources:
         source = os.fspath(source)
-        if os.path.isdir(source):
+        if is_tfds_source(source):
+            tasks.append(tfds_task(source))
+        elif os.path.isdir(source):
             manifests = find_task_manifests(source)
             if not manifests:
                 raise ValueError(f"No task manifest (CSV with path,label columns) in {source}. Received: {source}")

@@ -9,6 +9,13 @@ normalisation statistics inside the graph:
 - `frames` -> `frames` float32 `[batch, T', d]` (frame-level embeddings, one
   per `hop * downsampling` samples; 80 ms for AudioNTT2020)
 
+The loaded object is also callable, `tf.saved_model.load(path)(waveform)` ->
+embedding (TF Hub's reusable SavedModel: `hub.load(path)(waveform)`,
+`hub.KerasLayer(path)`; Keras' ExportArchive also lists it as a `__call__`
+signature); in Keras 3,
+`keras.layers.TFSMLayer(path, call_endpoint="serving_default")` returns
+`{"embedding": ...}`.
+
 Clips shorter than the model's minimum are zero-padded at the end in-graph.
 What the model cannot embed fails with an `InvalidArgumentError` carrying our
 own message (TF Serving returns it as the request's error): non-finite samples,
@@ -113,6 +120,11 @@ def export_savedmodel(model_or_run_dir, output_dir, *, version=None, frames=True
         return {"embedding": model(padded, training=False)}
 
     archive.add_endpoint("serving_default", embedding_fn, input_signature=[WAVEFORM_SPEC])
+    # TF Hub's reusable-SavedModel convention: the loaded object itself is callable
+    # (`hub.load(path)(waveform)`, `hub.KerasLayer(path)`) and returns the embedding tensor.
+    archive.add_endpoint(
+        "__call__", lambda waveform: embedding_fn(waveform)["embedding"], input_signature=[WAVEFORM_SPEC]
+    )
     if frames:
         frames_model = build_frames_model(model)
         archive.track(frames_model)

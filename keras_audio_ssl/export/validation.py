@@ -9,6 +9,9 @@ import os
 import numpy as np
 
 EXPECTED_SAMPLE_RATE = 16000
+# Window length of the chunked path for long clips (`embed`, the HEAR module); memory per
+# window: see `embed`'s docstring.
+DEFAULT_CHUNK_SECONDS = 60.0
 
 
 def validate_waveform(waveform, *, sample_rate=EXPECTED_SAMPLE_RATE, min_samples=1, name="waveform"):
@@ -79,7 +82,7 @@ def pad_to_min_samples(waveform, min_samples):
     return np.pad(waveform, [(0, 0), (0, missing)])
 
 
-def embed(model, waveform, *, sample_rate=EXPECTED_SAMPLE_RATE, batch_size=32, chunk_seconds=60.0):
+def embed(model, waveform, *, sample_rate=EXPECTED_SAMPLE_RATE, batch_size=32, chunk_seconds=DEFAULT_CHUNK_SECONDS):
     """Embeds waveforms with a waveform -> embedding model, after checking them.
 
     Clips shorter than the model's minimum are zero-padded at the end, the same

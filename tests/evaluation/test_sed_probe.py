@@ -93,6 +93,7 @@ def test_sed_probe_recovers_hand_placed_events(oracle_model, task):
     assert result["metric"] == "onset_f_measure"
     assert result["score"] >= 0.9, result
     assert result["event_f_measure"] >= 0.9, result
+    assert result["segment_1s_f1"] >= 0.9 and result["segment_1s_er"] <= 0.2, result
     assert result["n_classes"] == 2 and result["n_train"] == 16 and result["n_test"] == 8
     assert set(dict(kv.split("=") for kv in result["class_wise_onset_f_measure"].split(";"))) == {"noise", "tone"}
 
