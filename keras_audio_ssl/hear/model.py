@@ -86,15 +86,19 @@ def _keras_model(source):
     """The waveform -> embedding `keras.Model` named by `source`."""
     if isinstance(source, keras.Model):
         return source
+    from keras_audio_ssl.encoders import presets
+
     path = os.fspath(source) if source is not None else ""
+    if path in presets.preset_names() or (path and presets.is_preset_dir(path)):
+        return presets.from_preset(path)
     if path and os.path.exists(path):
         from keras_audio_ssl.encoders import load_embedding_model
 
         return load_embedding_model(path)
-    # Presets (issue 24) slot in here: `if is_preset(path): return from_preset(path)`.
     raise ValueError(
-        "Expected a run directory (holding embedding_model.keras) or a .keras embedding model file; "
-        f"nothing is there. Received: model_file_path={path!r}"
+        "Expected a run directory (holding embedding_model.keras), a .keras embedding model file, a preset "
+        f"directory or one of the built-in presets {presets.preset_names()}; nothing is there. "
+        f"Received: model_file_path={path!r}"
     )
 
 

@@ -30,6 +30,16 @@ def test_load_model_attributes(tiny_run_dir):
     assert same.scene_embedding_size == 16
 
 
+def test_load_model_reads_a_preset_directory_and_a_built_in_name(tmp_path, keras_model, audio):
+    from keras_audio_ssl.encoders import save_to_preset
+
+    save_to_preset(keras_model, str(tmp_path / "preset"))
+    model = hear.load_model(str(tmp_path / "preset"))
+    expected = hear.get_scene_embeddings(audio, hear.load_model(keras_model))
+    np.testing.assert_allclose(hear.get_scene_embeddings(audio, model), expected, atol=1e-5)
+    assert hear.load_model("byola_d512").scene_embedding_size == 512  # AudioNTT2020: max + mean over time, summed
+
+
 def test_bad_paths_and_options(tmp_path, keras_model):
     with pytest.raises(ValueError, match="model_file_path='nowhere'"):
         hear.load_model("nowhere")
