@@ -7,10 +7,12 @@ import numpy as np
 
 # Clips per call when many clips are embedded at once (`chunked_embedding_fn`, evaluation's
 # `embed_clips`). One 1-s clip's 64-channel activations in AudioNTT2020 take ~1.6 MB: at 8 clips a
-# layer's input and output stay near the core's 2 MB L2 share, at 256 every layer streams ~400 MB
-# through memory. 256 x 1-s clips (Intel Xeon, native AVX-512 and held to AVX2 kernels by
-# ONEDNN_MAX_CPU_ISA, shared machine, interleaved rounds): chunks of 8 ran 2.5-3.2x one call on all
-# 256 and above TFLite clip by clip; chunks of 4 and of 32 were slower than 8.
+# layer's input and output (~13 MB) stay in the last-level cache, at 256 (~420 MB) every layer streams
+# them through memory. 256 x 1-s clips (Intel Xeon, native AVX-512 and held to AVX2 kernels by
+# ONEDNN_MAX_CPU_ISA, on a heavily shared 2-core machine): chunks of 8 ran 3.1x (native) / 3.5x (AVX2)
+# one call on all 256 timing every chunk size in turn, 1.6x / 1.25x in `benchmarks/latency.py`'s
+# alternating rounds, and at or above TFLite clip by clip; chunks of 16 and 32 (and 4 on AVX2 kernels)
+# were slower than 8.
 EMBED_CHUNK_CLIPS = 8
 
 
