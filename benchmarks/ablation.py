@@ -47,6 +47,8 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from keras_audio_ssl import cpu_info  # noqa: E402 (after the path and the log level)
+
 # name -> (what it tests, fit() settings on top of the default, pool composition).
 VARIANTS = {
     "default": ("Mixup + RRC (the paper's BYOL-A)", {}, "benchmark"),
@@ -252,7 +254,7 @@ def run(benchmark=None, *, output="results/ablation", variants=GRID, curve=(), c
     table.to_csv(os.path.join(output, "ablation.csv"), index=False)
     markdown = to_markdown(table)
     with open(os.path.join(output, "ablation.md"), "w") as f:
-        f.write(f"# BYOL-A ablation on {benchmark}\n\n{budget_line}\n\n{markdown}\n")
+        f.write(f"# BYOL-A ablation on {benchmark}\n\n{cpu_info.stamp_line()}\n\n{budget_line}\n\n{markdown}\n")
     print("\n" + budget_line + "\n\n" + markdown, flush=True)
     table.attrs["budget_line"] = budget_line
     return table
@@ -332,6 +334,7 @@ def main(argv=None):
         for name, (what, parts) in COMBINATIONS.items():
             print(f"{name:20s} {what}: {' + '.join(parts)} -> {variant_settings(name, args.feature_d)[0]}")
         return 0
+    print(cpu_info.stamp_line(), flush=True)
     settings = dict(variants=args.variants, curve=args.curve, curve_variant=args.curve_variant,
                     build_size=args.build_size, epochs=args.epochs,
                     minutes=args.minutes, feature_d=args.feature_d, batch_size=args.batch_size,

@@ -92,16 +92,15 @@ def main(argv=None):
             parser.error(str(error))
     batch_size, steps, runs = (4, 1, 5) if args.quick else (args.batch_size, args.steps, args.runs)
 
-    import tensorflow as tf
 
-    from throughput import cpu_model
+    from keras_audio_ssl import cpu_info
     from throughput import gemm_gflops
     from throughput import one_core_gemm_gflops
 
     gemm = gemm_gflops(1024 if args.quick else 4096)
     gemm_1 = one_core_gemm_gflops(512 if args.quick else 2048)
-    print(f"Device: {cpu_model()}, {os.cpu_count()} logical cores; TensorFlow {tf.__version__}")
-    print(f"float32 GEMM peak: {gemm:.1f} GFLOP/s (all threads), {gemm_1:.1f} GFLOP/s (one thread)", flush=True)
+    print(cpu_info.stamp_line())
+    print(f"float32 GEMM peak (best of tf.matmul / numpy / torch.mm): {gemm:.1f} GFLOP/s (all threads), {gemm_1:.1f} GFLOP/s (one thread)", flush=True)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.encoders:

@@ -31,7 +31,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # throughput.py, beside this file
 
-POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")
+from keras_audio_ssl.precision import POLICIES  # noqa: E402 (after the log level)
 PARTS = ("(c) train step", "(d) end to end")
 
 
@@ -196,10 +196,10 @@ def main(argv=None):
     if args.threads:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
-    from throughput import cpu_model
+    from keras_audio_ssl import cpu_info
 
-    print(f"{cpu_model()}, {os.cpu_count()} logical cores; TensorFlow {tf.__version__}; "
-          f"oneDNN {os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'default (on)')}")
+    print(cpu_info.stamp_line())
+    print(f"oneDNN {os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'default (on)')}")
     times = curves = None
     if not args.skip_speed:
         print(f"Speed: BYOL-A AudioNTT2020, B={args.batch_size}, {args.cycles} cycles of one step per policy, "

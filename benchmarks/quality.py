@@ -37,6 +37,8 @@ import time
 import numpy as np
 import pandas as pd
 
+from keras_audio_ssl import cpu_info
+
 QUICK = dict(build_size="tiny", epochs=1, minutes=5.0, feature_d=32, batch_size=8, pool_clips=None, probe_runs=2,
              frame_probe_runs=2, probe_epochs=40)
 
@@ -265,7 +267,7 @@ def run(benchmark=None, *, output="results/quality", methods=("byol-a",), build_
     table.to_csv(os.path.join(output, "quality_summary.csv"), index=False)
     markdown = to_markdown(_pm(table, list(methods), baselines))
     with open(os.path.join(output, "quality.md"), "w") as f:
-        f.write(f"# Quality: {', '.join(methods)} vs random encoder on {benchmark}\n\n{budget_line}\n\n{markdown}\n")
+        f.write(f"# Quality: {', '.join(methods)} vs random encoder on {benchmark}\n\n{cpu_info.stamp_line()}\n\n{budget_line}\n\n{markdown}\n")
     print("\n" + budget_line + "\n\n" + markdown, flush=True)
     return {"table": table, "long": long, "budgets": budgets, "pool_clips": len(pool), "minutes": spent,
             "baselines": baselines, "markdown": markdown, "budget_line": budget_line}
@@ -323,6 +325,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="CI size: tiny benchmark, 1 epoch, d=32, 2 probe seeds")
     add_write_docs_argument(parser)
     args = parser.parse_args(argv)
+    print(cpu_info.stamp_line(), flush=True)
     settings = dict(build_size=args.build_size, epochs=args.epochs, minutes=args.minutes, feature_d=args.feature_d,
                     batch_size=args.batch_size, pool_clips=args.pool_clips, probe_runs=args.probe_runs,
                     frame_probe_runs=args.frame_probe_runs, probe_epochs=args.probe_epochs,

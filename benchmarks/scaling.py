@@ -213,11 +213,12 @@ def main(argv=None):
         args.batch_sizes = [b for b in args.batch_sizes if b <= 16] or [8]
 
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    from throughput import cpu_model
+    from keras_audio_ssl import cpu_info
     from throughput import step_gflop_per_clip
 
+    print(cpu_info.stamp_line(), flush=True)
     gflop = step_gflop_per_clip("audio_ntt2020", args.feature_d)
-    print(f"CPU: {cpu_model()}, {os.cpu_count()} logical cores; BYOL-A AudioNTT2020 d={args.feature_d}, "
+    print(f"BYOL-A AudioNTT2020 d={args.feature_d}, "
           f"{gflop:.3f} GFLOP per clip (traced graph)", flush=True)
 
     by_replicas = []

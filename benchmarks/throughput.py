@@ -7,7 +7,8 @@ Single-core figures (comparable while other work runs on the other core):
     taskset -c 0 python benchmarks/throughput.py --threads 1
 
 Measures, in one run on this machine:
-  GEMM   float32 tf.matmul of large square matrices, best of several (GFLOP/s "peak")
+  GEMM   float32 product of large square matrices, best of several runs and of tf.matmul, numpy
+         and torch.mm (GFLOP/s "peak"; tf.matmul alone understates AVX2 CPUs)
   (a)    input pipeline alone: `make_pretraining_dataset` over a folder of WAVs
          (and over TFRecord shards when `write_tfrecord_shards` exists), clips/s
   (b)    on-device augmentation alone: log-mel -> pre-norm -> two BYOL-A views -> post-norm
@@ -34,8 +35,8 @@ e.g. resnet18, vgg_like, crnn, efficientnet_b0) in the same BYOL-A setup, at its
 
 Targets (2-core CPU): (c) >= 60 % of peak at d=512 and >= 55 % at d=2048; (d) end to end
 >= 90 % of the step's own clips/s; (a) >= 5x the training step's clips/s. Each is printed for
-every `--feature-d` measured, with the CPU model (`/proc/cpuinfo`), since the same settings
-reach different fractions on different CPU kinds.
+every `--feature-d` measured, under the machine stamp (`keras_audio_ssl.cpu_info`: CPU model and
+instruction sets), since the same settings reach different fractions on different CPU kinds.
 """
 
 import argparse
@@ -47,7 +48,7 @@ import time
 
 import numpy as np
 
-from keras_audio_ssl.cpu_info import cpu_model  # noqa: F401 (the other benchmarks import it from here)
+from keras_audio_ssl import cpu_info
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -57,31 +58,67 @@ TARGET_E2E_OF_STEP = 0.90
 TARGET_PIPELINE_RATIO = 5.0
 
 
-def gemm_gflops(n=2048, repeats=5):
-    """Best-of-`repeats` float32 GEMM rate in GFLOP/s (2 n^3 FLOP per matmul)."""
-    import tensorflow as tf
-
-    a = tf.random.normal((n, n))
-    b = tf.random.normal((n, n))
-    matmul = tf.function(lambda x, y: tf.matmul(x, y))
-    matmul(a, b).numpy()
+def _best_seconds(fn, repeats):
+    fn()
     best = float("inf")
     for _ in range(repeats):
         t = time.perf_counter()
-        matmul(a, b).numpy()
+        fn()
         best = min(best, time.perf_counter() - t)
-    return 2.0 * n**3 / best / 1e9
+    return best
+
+
+def gemm_rates(n=2048, repeats=5, threads=None):
+    """Best-of-`repeats` float32 GEMM rate (2 n^3 FLOP per product) in GFLOP/s of tf.matmul, numpy and
+    (when installed) torch.mm, each on `threads` threads (default: the library's own).
+
+    tf.matmul alone understates some machines: on an AMD Zen 3 (AVX2) it gave 85-87 GFLOP/s where torch.mm
+    gave 141 and numpy/OpenBLAS 171 (DESIGN.md), so the peak is the best of the three.
+    """
+    import tensorflow as tf
+    from threadpoolctl import threadpool_limits  # numpy's BLAS threads
+
+    rates = {}
+    a, b = tf.random.normal((n, n)), tf.random.normal((n, n))
+    matmul = tf.function(lambda x, y: tf.matmul(x, y))
+    rates["tf.matmul"] = 2.0 * n**3 / _best_seconds(lambda: matmul(a, b).numpy(), repeats) / 1e9
+    x, y = a.numpy(), b.numpy()
+    with threadpool_limits(limits=threads):
+        rates["numpy"] = 2.0 * n**3 / _best_seconds(lambda: x @ y, repeats) / 1e9
+    try:
+        import torch
+    except ImportError:
+        return rates
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads or previous)
+    try:
+        tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+        rates["torch.mm"] = 2.0 * n**3 / _best_seconds(lambda: torch.mm(tx, ty), repeats) / 1e9
+    finally:
+        torch.set_num_threads(previous)
+    return rates
+
+
+def gemm_gflops(n=2048, repeats=5, threads=None):
+    """The float32 GEMM "peak" in GFLOP/s: the best of `gemm_rates`."""
+    return max(gemm_rates(n, repeats, threads).values())
+
+
+def describe_peak(rates):
+    """`gemm_rates` as text naming the best, e.g. "171.0 GFLOP/s (numpy; tf.matmul 86.0, numpy 171.0)"."""
+    best = max(rates, key=rates.get)
+    return f"{rates[best]:.1f} GFLOP/s ({best}; " + ", ".join(f"{k} {v:.1f}" for k, v in rates.items()) + ")"
 
 
 def one_core_gemm_gflops(n=2048):
-    """`gemm_gflops` with one TensorFlow thread, in a child process (thread pools are
-    fixed once TensorFlow starts): the reference for single-thread latency."""
+    """`gemm_gflops` with one thread in every library, in a child process (TensorFlow's thread pools are
+    fixed once it starts): the reference for single-thread latency."""
     import subprocess
 
     here = os.path.dirname(os.path.abspath(__file__))
     code = ("import tensorflow as tf; tf.config.threading.set_intra_op_parallelism_threads(1); "
             "tf.config.threading.set_inter_op_parallelism_threads(1); import throughput; "
-            f"print(throughput.gemm_gflops({n}))")
+            f"print(throughput.gemm_gflops({n}, threads=1))")
     out = subprocess.run([sys.executable, "-c", code], cwd=here, capture_output=True, text=True, check=True,
                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
     return float(out.stdout.strip().splitlines()[-1])
@@ -258,14 +295,16 @@ def run(*, quick=False, jit_modes=(False,), feature_ds=None, batch_sizes=(64, 25
     if quick:  # one width (the first asked for), one small batch
         feature_ds, batch_sizes = tuple(feature_ds)[:1], (8,)
     gemm_n = 1024 if quick else 4096
-    gemm = gemm_gflops(gemm_n, repeats=3 if quick else 5)
-    device = "GPU" if tf.config.list_logical_devices("GPU") else f"CPU ({os.cpu_count()} logical cores)"
+    rates = gemm_rates(gemm_n, repeats=3 if quick else 5, threads=threads)
+    gemm = max(rates.values())
+    device = "GPU" if tf.config.list_logical_devices("GPU") else "CPU"
     pools = f"TF threads intra={tf.config.threading.get_intra_op_parallelism_threads() or 'default'}, " \
         f"inter={tf.config.threading.get_inter_op_parallelism_threads() or 'default'}"
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    print(f"Device: {device}, {cpu_model()}; TensorFlow {tf.__version__}; {pools}; "
-          f"process may use {affinity} core(s)")
-    print(f"float32 GEMM peak (tf.matmul {gemm_n}x{gemm_n}, best of several): {gemm:.1f} GFLOP/s")
+    print(cpu_info.stamp_line())
+    print(f"Device: {device}; {pools}; process may use {affinity} core(s)")
+    print(f"float32 GEMM peak ({gemm_n}x{gemm_n}, best of several runs and of tf.matmul / numpy / torch.mm): "
+          + describe_peak(rates))
     gflop_per_clip = {d: step_gflop_per_clip(encoder, d) for d in feature_ds}
     print(f"dtype policy: {dtype_policy}")
     print(f"Encoder: {encoder}; training step cost (TF graph profiler, 2 views x (3 x online + target forward)): "
@@ -384,6 +423,7 @@ def _find(rows, part, d, batch_size, jit):
 
 def main(argv=None):
     from results import add_write_docs_argument
+    from keras_audio_ssl import precision
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--jit-compile", choices=("on", "off", "both"), default="both")
@@ -397,7 +437,7 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, nargs="+", default=[64, 256])
     parser.add_argument("--threads", type=int, default=None,
                         help="TF intra/inter-op threads for GEMM and steps alike (default: TF's)")
-    parser.add_argument("--dtype-policy", choices=("float32", "mixed_bfloat16", "mixed_float16"), default="float32",
+    parser.add_argument("--dtype-policy", choices=precision.POLICIES, default="float32",
                         help="the method's Keras dtype policy for (c) and (d) (default float32)")
     add_write_docs_argument(parser)
     args = parser.parse_args(argv)

@@ -79,7 +79,8 @@ def library_versions():
 
 
 def machine_stamp():
-    """A dict naming date, CPU model, instruction sets, logical cores and library versions."""
+    """A dict naming date, CPU model, instruction sets, logical cores, library versions and any
+    `ONEDNN_MAX_CPU_ISA` cap."""
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "cpu": cpu_model(),
@@ -87,6 +88,9 @@ def machine_stamp():
         "cores": os.cpu_count(),
         "platform": f"{platform.system()} {platform.machine()}",
         "versions": library_versions(),
+        # oneDNN held to a smaller instruction set: figures then emulate another CPU kind's kernels
+        # (same caches and memory), so the stamp must say so.
+        "onednn_max_isa": os.environ.get("ONEDNN_MAX_CPU_ISA") or None,
     }
 
 
@@ -94,7 +98,11 @@ def stamp_line(stamp=None):
     """`machine_stamp()` as one line, for the top of every benchmark output and table."""
     stamp = machine_stamp() if stamp is None else stamp
     versions = ", ".join(f"{k} {v}" for k, v in stamp["versions"].items())
-    return f"{stamp['date']}; {stamp['cpu']} ({stamp['isa']}), {stamp['cores']} logical cores; {versions}"
+    line = f"{stamp['date']}; {stamp['cpu']} ({stamp['isa']}), {stamp['cores']} logical cores; {versions}"
+    if stamp.get("onednn_max_isa"):
+        line += (f"; oneDNN held to {stamp['onednn_max_isa']} by ONEDNN_MAX_CPU_ISA (an emulation of that "
+                 "CPU kind's kernels on this CPU, not that CPU)")
+    return line
 
 
 if __name__ == "__main__":

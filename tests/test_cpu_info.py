@@ -26,3 +26,12 @@ def test_stamp_line_names_date_cpu_cores_and_versions():
     assert stamp["cpu"] in line and stamp["isa"] in line
     assert f"{stamp['cores']} logical cores" in line
     assert "tensorflow" in stamp["versions"] and f"tensorflow {stamp['versions']['tensorflow']}" in line
+
+
+def test_stamp_line_says_when_onednn_is_held_to_a_smaller_isa(monkeypatch):
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    assert "ONEDNN_MAX_CPU_ISA" not in cpu_info.stamp_line()
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    stamp = cpu_info.machine_stamp()
+    assert stamp["onednn_max_isa"] == "AVX2"
+    assert "oneDNN held to AVX2 by ONEDNN_MAX_CPU_ISA (an emulation" in cpu_info.stamp_line(stamp)

@@ -58,3 +58,52 @@ def test_a_resume_across_float16_loss_scaling_is_refused():
     for previous, new in (("float32", "mixed_float16"), ("mixed_float16", "mixed_bfloat16")):
         with pytest.raises(ValueError, match=f"Received: dtype_policy='{new}'"):
             precision.check_resume_policy("run", previous, new)
+
+
+AVX2_ONLY = frozenset({"avx", "avx2", "fma"})  # AMD Zen 3
+AVX512_BF16 = AVX2_ONLY | {"avx512f", "avx512_bf16"}  # AMD Zen 4
+AMX = AVX2_ONLY | {"avx512f", "amx_tile", "amx_bf16"}  # Intel Sapphire Rapids
+
+
+def _machine(monkeypatch, flags, accelerator=False):
+    from keras_audio_ssl import cpu_info
+
+    monkeypatch.setattr(cpu_info, "cpu_flags", lambda: flags)
+    monkeypatch.setattr(precision, "accelerator_visible", lambda: accelerator)
+    monkeypatch.setattr(precision, "_warned_slow_bfloat16", False)
+
+
+@pytest.mark.parametrize("flags,accelerator,expected", [
+    (AVX2_ONLY, False, "float32"),
+    (AVX2_ONLY, True, "mixed_bfloat16"),  # a GPU / TPU computes bfloat16 whatever the host CPU
+    (AVX512_BF16, False, "mixed_bfloat16"),
+    (AMX, False, "mixed_bfloat16"),
+    (frozenset(), False, "float32"),  # flags unknown: the safe choice
+])
+def test_auto_picks_bfloat16_only_where_it_is_native(monkeypatch, flags, accelerator, expected):
+    _machine(monkeypatch, flags, accelerator)
+    assert precision.resolve_dtype_policy("auto") == expected
+    with precision.policy_scope("auto"):
+        assert keras.config.dtype_policy().name == expected
+    for explicit in precision.POLICIES:  # an explicit choice is kept on every machine
+        assert precision.resolve_dtype_policy(explicit) == explicit
+    with pytest.raises(ValueError, match="Received: dtype_policy='Auto'"):
+        precision.resolve_dtype_policy("Auto")
+
+
+def test_explicit_bfloat16_without_native_support_warns_once(monkeypatch, recwarn):
+    _machine(monkeypatch, AVX512_BF16)
+    precision.resolve_dtype_policy("mixed_bfloat16")
+    assert not recwarn.list  # native: nothing to say
+    _machine(monkeypatch, AVX2_ONLY, accelerator=True)
+    precision.resolve_dtype_policy("mixed_bfloat16")
+    assert not recwarn.list  # the GPU computes it
+    _machine(monkeypatch, AVX2_ONLY)
+    for policy in ("float32", "mixed_float16", "auto"):
+        precision.resolve_dtype_policy(policy)
+    assert not recwarn.list
+    for _ in range(3):
+        assert precision.resolve_dtype_policy("mixed_bfloat16") == "mixed_bfloat16"
+    warned = [w for w in recwarn.list if issubclass(w.category, RuntimeWarning)]
+    assert len(warned) == 1
+    assert "several times slower" in str(warned[0].message) and "AVX2" in str(warned[0].message)

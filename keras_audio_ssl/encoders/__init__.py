@@ -7,7 +7,9 @@ from keras_audio_ssl.encoders.blocks import FrequencyPooling
 from keras_audio_ssl.encoders.crnn import CRNN
 from keras_audio_ssl.encoders.crnn import LastFramePooling
 from keras_audio_ssl.encoders.efficientnet import EfficientNetB0Encoder
+from keras_audio_ssl.encoders.embedding_model import EMBED_CHUNK_CLIPS
 from keras_audio_ssl.encoders.embedding_model import build_embedding_model
+from keras_audio_ssl.encoders.embedding_model import chunked_embedding_fn
 from keras_audio_ssl.encoders.embedding_model import load_embedding_model
 from keras_audio_ssl.encoders.initial import apply_initial_encoder
 from keras_audio_ssl.encoders.presets import from_preset

@@ -24,6 +24,7 @@ from keras_audio_ssl.encoders.embedding_model_parts import frames_encoder_like
 from keras_audio_ssl.encoders.embedding_model_parts import split_embedding_model
 from keras_audio_ssl.audio.clips import fit_length
 from keras_audio_ssl.audio.clips import load_clips
+from keras_audio_ssl.encoders.embedding_model import EMBED_CHUNK_CLIPS
 # One BYOL-A training segment (0.95 s): shorter clips are zero-padded at both ends.
 DEFAULT_MIN_SAMPLES = 15200
 
@@ -52,7 +53,7 @@ def _traced(model):
     )
 
 
-def downstream_statistics(embedding_model, clips, *, sample_rate=DEFAULT_SAMPLE_RATE, batch_size=32,
+def downstream_statistics(embedding_model, clips, *, sample_rate=DEFAULT_SAMPLE_RATE, batch_size=EMBED_CHUNK_CLIPS,
                           min_samples=DEFAULT_MIN_SAMPLES, max_samples=None):
     """Mean and std of the model's log-mel front-end output over `clips` (scalars, as BYOL-A)."""
     front_end, _ = split_embedding_model(embedding_model)
@@ -101,7 +102,7 @@ def _resolve_normalization(embedding_model, normalize_with, normalization_clips,
     )
 
 
-def embed_clips(embedding_model, clips, *, batch_size=32, sample_rate=DEFAULT_SAMPLE_RATE,
+def embed_clips(embedding_model, clips, *, batch_size=EMBED_CHUNK_CLIPS, sample_rate=DEFAULT_SAMPLE_RATE,
                 normalize_with="pretraining", normalization_clips=None, min_samples=DEFAULT_MIN_SAMPLES,
                 max_samples=None):
     """Clip-level embeddings `[N, d]` of whole clips.
@@ -109,7 +110,8 @@ def embed_clips(embedding_model, clips, *, batch_size=32, sample_rate=DEFAULT_SA
     Args:
         embedding_model: waveform `[B, N]` -> `[B, d]` keras.Model.
         clips: list of paths (decoded and resampled to `sample_rate`) or 1-D arrays.
-        batch_size: clips per forward pass (clips of equal length are batched).
+        batch_size: clips per forward pass (clips of equal length are batched); the default keeps
+            a forward pass's activations in cache (`encoders.EMBED_CHUNK_CLIPS`).
         sample_rate: rate the model expects.
         normalize_with: `"pretraining"` (the statistics stored in the model),
             `"downstream"` (recomputed on `normalization_clips`, the BYOL-A protocol)

@@ -120,7 +120,8 @@ def fit(
         sample_rate: audio rate in Hz (16 kHz for BYOL-A).
         seed: seeds shuffling, augmentation and initialization.
         jit_compile: `True`, `False` or `"auto"` (XLA on GPU/TPU, off on CPU: measured slower there).
-        dtype_policy: `"float32"`, `"mixed_bfloat16"` or `"mixed_float16"` (dynamic loss scaling):
+        dtype_policy: `"float32"`, `"mixed_bfloat16"`, `"mixed_float16"` (dynamic loss scaling) or
+            `"auto"` (bfloat16 where the CPU has it natively or on GPU/TPU, else float32):
             the encoder and heads compute in that precision, variables, front end, normalizations,
             views and loss stay float32; the saved models are float32 (see `recipes.run`).
         keep_checkpoints: per-epoch encoder checkpoints to keep (`None`: all).

@@ -35,7 +35,7 @@ normalises alike. A worker that dies makes the others stop with an error saying 
 to continue: start every worker again and training resumes after the last finished
 epoch.
 
-Mixed precision: `fit(..., dtype_policy="mixed_bfloat16" | "mixed_float16")` builds
+Mixed precision: `fit(..., dtype_policy="mixed_bfloat16" | "mixed_float16" | "auto")` builds
 the encoder and the method under that Keras policy: encoder and heads compute in
 bfloat16 / float16 with float32 variables, everything else stays float32, and
 float16 trains with dynamic loss scaling (see `keras_audio_ssl/precision.py`). The
@@ -378,6 +378,8 @@ def pretrain(data, *, method, settings, build_method, state_shaping=(), segments
     strategy, settings["strategy"] = resolve_strategy(settings.get("strategy"))
     role = worker_role(strategy)
     _check_common(settings)
+    # "auto" becomes the concrete policy here, so config.json records and resume compares what ran.
+    settings["dtype_policy"] = precision.resolve_dtype_policy(settings["dtype_policy"])
     verbose = settings["verbose"] if role.is_chief else 0
     if verbose == 1 and not sys.stdout.isatty():
         verbose = 2  # progress bars redraw with carriage returns: one line per epoch in logs

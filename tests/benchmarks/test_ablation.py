@@ -16,6 +16,9 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(REPO, "benchmarks"))
 import ablation  # noqa: E402
 
+from tests.benchmarks import STAMP
+from tests.benchmarks import starts_with_the_machine_stamp
+
 
 def _fake_benchmark(root, speech=6, music=2):
     """A pool (speech/ and music/ folders) and one two-class task: tones low vs high."""
@@ -116,6 +119,8 @@ def test_a_tiny_grid_runs_keeps_results_and_reruns_without_training(tmp_path):
                "--write-docs", str(tmp_path / "docs_results")]
     proc = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert starts_with_the_machine_stamp(proc.stdout), proc.stdout[:500]
+    assert STAMP.search((out / "ablation.md").read_text())
     table = pd.read_csv(out / "ablation.csv").set_index("variant")
     # The curve continues the "torch init" run: its rows keep that variant's random baseline.
     assert list(table.index) == ["default", "torch init", "torch init @ 0.05 min", "torch init @ 0.1 min"]

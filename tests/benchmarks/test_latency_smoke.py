@@ -3,6 +3,8 @@ import re
 import subprocess
 import sys
 
+from tests.benchmarks import starts_with_the_machine_stamp
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -14,6 +16,8 @@ def test_quick_latency_prints_the_one_core_fraction_and_the_faster_thread_count(
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout
+    assert starts_with_the_machine_stamp(out), out[:500]
+    assert "tf.lite.Interpreter is deprecated" not in proc.stdout + proc.stderr  # LiteRT's interpreter
     peak = float(re.search(r"one core's GEMM peak ([0-9.]+) GFLOP/s", out).group(1))
     gflop = float(re.search(r"d=512: ([0-9.]+) GFLOP", out).group(1))
     assert peak > 0 and 0.1 < gflop < 0.3  # AudioNTT2020 d=512 on 1 s: about 0.18 GFLOP
@@ -25,6 +29,7 @@ def test_quick_latency_prints_the_one_core_fraction_and_the_faster_thread_count(
     assert abs(fraction - recomputed) <= rounding, (fraction, recomputed, rounding)
     assert faster == ("1" if one_ms <= many_ms else str(os.cpu_count()))
     assert re.search(r"tflite fp32\s+[0-9.]+\s+\d+ thread", out)  # the batch figure
+    assert re.search(r"keras, one call\s+[0-9.]+", out) and re.search(r"keras, chunks of \d+\s+[0-9.]+", out)
     # --write-docs: the same figures as a Markdown table and a plot for the documentation.
     md = (tmp_path / "results" / "latency.md").read_text()
     assert f"| 512 | tflite fp32 | " in md and f"| {one_ms:.2f} | {fraction:.1f} % |" in md, md

@@ -5,6 +5,8 @@ import sys
 
 import pytest
 
+from tests.benchmarks import starts_with_the_machine_stamp
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -17,6 +19,7 @@ def test_tiny_run_prints_the_speed_and_the_loss_tables():
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout
+    assert starts_with_the_machine_stamp(out), out[:500]
     for policy in ("float32", "mixed_bfloat16", "mixed_float16"):
         for part in ("(c) train step", "(d) end to end"):
             line = next(l for l in out.splitlines() if l.startswith(part) and f" {policy} " in l)

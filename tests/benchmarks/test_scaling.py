@@ -10,6 +10,8 @@ sys.path.insert(0, os.path.join(REPO, "benchmarks"))
 
 import scaling  # noqa: E402
 
+from tests.benchmarks import starts_with_the_machine_stamp
+
 
 def test_audioset_estimate_follows_its_stated_model():
     per_gpu, rows = scaling.audioset_estimate(
@@ -45,6 +47,7 @@ def test_quick_run_prints_the_three_tables(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout
+    assert starts_with_the_machine_stamp(out), out[:500]
     assert "Throughput vs batch size" in out and "Throughput vs replicas" in out
     rows = {int(m.group(1)): m for m in re.finditer(r"^\s+(\d)\s+([0-9.]+)\s+([0-9.]+)x\s+([0-9.]+)\s+([0-9.]+)\s+"
                                                       r"([0-9.]+)%$", out, re.M)}

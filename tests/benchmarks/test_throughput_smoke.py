@@ -5,6 +5,8 @@ import sys
 
 import pytest
 
+from tests.benchmarks import starts_with_the_machine_stamp
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -32,7 +34,8 @@ def test_quick_run_prints_the_table_and_the_targets(tmp_path):
     rounding = recomputed * (0.05 / rate + 0.0005 / gflop + 0.05 / gemm) + 0.05
     assert abs(frac - recomputed) <= rounding, (frac, recomputed, rounding)
     assert "Against the targets" in out and "ratio" in out
-    assert re.search(r"Device: CPU \(\d+ logical cores\), \S", out)  # the CPU model is named
+    assert starts_with_the_machine_stamp(out), out[:500]  # CPU model, flags, cores, versions, date
+    assert re.search(r"GEMM peak .*GFLOP/s \((tf.matmul|numpy|torch.mm); tf.matmul [0-9.]+, numpy [0-9.]+", out)
     # --write-docs: the step row as printed, in the Markdown table beside its plot.
     md = (tmp_path / "throughput.md").read_text()
     assert f"| (c) train step | 512 | 8 | False | {rate:.1f} | {frac:.1f} % |" in md, md
@@ -68,6 +71,7 @@ def test_encoder_table_lists_size_speed_and_latency_per_encoder():
         cwd=REPO, capture_output=True, text=True, timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert starts_with_the_machine_stamp(proc.stdout), proc.stdout[:500]
     rows = {line.split()[0]: line.split() for line in proc.stdout.splitlines()
             if line.split() and line.split()[0] in ("audio_ntt2020", "crnn")}
     assert rows["audio_ntt2020"][1] == "512" and rows["crnn"][1] == "64"

@@ -7,6 +7,7 @@ import pytest
 from keras_audio_ssl.audio import LogMelSpectrogram
 from keras_audio_ssl.encoders import AudioNTT2020
 from keras_audio_ssl.encoders import build_embedding_model
+from keras_audio_ssl.encoders import chunked_embedding_fn
 from keras_audio_ssl.encoders import load_embedding_model
 
 
@@ -70,3 +71,15 @@ def test_frames_model_after_the_encoder_joined_another_graph():
     assert frames.shape == (2, 12, 16)
     np.testing.assert_allclose(frames.max(axis=1) + frames.mean(axis=1), np.asarray(model(x, training=False)),
                                atol=1e-5)
+
+
+def test_chunked_embedding_equals_one_call_on_the_whole_batch():
+    model = build_embedding_model(AudioNTT2020(feature_d=16), mean=-6.0, std=4.0)
+    waves = np.random.default_rng(0).standard_normal((11, 4000)).astype("float32") * 0.1
+    whole = np.asarray(model(waves))
+    for chunk in (4, 11, 32):  # a last partial chunk, exactly one, more than the batch
+        out = chunked_embedding_fn(model, chunk_clips=chunk)(waves)
+        assert out.shape == whole.shape
+        np.testing.assert_allclose(out, whole, rtol=1e-5, atol=1e-5 * np.abs(whole).max())
+    with pytest.raises(ValueError, match="Received: chunk_clips=0"):
+        chunked_embedding_fn(model, chunk_clips=0)

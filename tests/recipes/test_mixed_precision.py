@@ -120,3 +120,20 @@ def test_byola_trains_under_the_policy_with_xla(tmp_path, policy):
                                **RECIPES["byola"][1], **dict(COMMON, jit_compile=True))
     assert model.jit_compile and np.all(np.isfinite(history.history["loss"]))
     assert model.encoder.compute_dtype == LOW[policy]
+
+
+def test_auto_is_recorded_as_the_policy_it_resolved_to_and_resumes_by_it(tmp_path, monkeypatch):
+    from keras_audio_ssl import cpu_info
+
+    clips = synthetic.make_unlabeled_corpus(16, seconds=0.95, seed=7)
+    run = str(tmp_path / "run")
+    settings = dict(RECIPES["byola"][1], **dict(COMMON, steps_per_epoch=1))
+    monkeypatch.setattr(precision, "accelerator_visible", lambda: False)
+    monkeypatch.setattr(cpu_info, "cpu_flags", lambda: frozenset({"avx2"}))  # AVX2 only: float32
+    model, _ = byola.fit(clips, output_dir=run, dtype_policy="auto", **dict(settings, epochs=1))
+    assert model.encoder.compute_dtype == "float32"
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["dtype_policy"] == "float32"
+    monkeypatch.setattr(cpu_info, "cpu_flags", lambda: frozenset({"avx2", "avx512f", "avx512_bf16"}))
+    model, history = byola.fit(clips, output_dir=run, dtype_policy="auto", **dict(settings, epochs=2))
+    assert model.encoder.compute_dtype == "bfloat16" and history.epoch == [0, 1]
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["dtype_policy"] == "mixed_bfloat16"
