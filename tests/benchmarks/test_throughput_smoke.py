@@ -8,6 +8,7 @@ import pytest
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+@pytest.mark.large  # times input, augmentation and train steps for a minute
 def test_quick_run_prints_the_table_and_the_targets():
     proc = subprocess.run(
         [sys.executable, "benchmarks/throughput.py", "--quick", "--jit-compile", "off"],
@@ -35,6 +36,7 @@ def test_quick_run_prints_the_table_and_the_targets():
     assert re.search(r"Device: CPU \(\d+ logical cores\), \S", out)  # the CPU model is named
 
 
+@pytest.mark.large  # times train steps of a d=2048 encoder
 def test_a_single_wider_feature_d_gets_its_own_targets():
     # `--feature-d 2048` alone crashed in the targets summary, which looked for d=512 rows.
     proc = subprocess.run(

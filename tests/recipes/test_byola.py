@@ -81,6 +81,7 @@ _KILL_SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.large  # a killed subprocess fit, then a 3-epoch resumed fit
 def test_resume_after_kill_mid_epoch_keeps_finished_epochs(tmp_path, clips):
     run = tmp_path / "run"
     script = _KILL_SCRIPT.replace("{tiny}", repr(TINY))

@@ -162,6 +162,7 @@ def test_each_file_header_is_checked_once_per_fit(tmp_path, monkeypatch):
 
 
 # Float32 under MirroredStrategy is also the reference run of tests/recipes/test_multi_worker.py.
+@pytest.mark.large  # a subprocess fits twice under MirroredStrategy
 @pytest.mark.parametrize("recipe,dtype_policy", [("byola", "mixed_float16"), ("cola", "mixed_bfloat16")])
 def test_fit_under_mirrored_strategy_on_two_replicas_and_resume(tmp_path, recipe, dtype_policy):
     import json as json_module
