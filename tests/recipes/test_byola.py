@@ -30,6 +30,7 @@ def clips():
     return synthetic.make_unlabeled_corpus(24, seconds=0.95, seed=0)
 
 
+@pytest.mark.large  # a 2-epoch fit; tests/recipes/test_run.py's shared finished run and the CLI smoke cover the run directory by default
 def test_fit_writes_every_artefact_and_a_usable_embedding_model(tmp_path, clips):
     from keras_audio_ssl.encoders import load_embedding_model
 

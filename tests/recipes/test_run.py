@@ -122,6 +122,7 @@ def _folder_with_corrupt_payload(root, count=15):
     return bad_corpus.write_corrupt_payload_flac(str(_audio_folder(root, count)))
 
 
+@pytest.mark.large  # a fit, then two more epochs (tests/data/test_pretraining.py checks the skipping by default)
 def test_decode_failure_mid_run_is_skipped_and_reported_at_epoch_end(tmp_path, capsys):
     from tests.data import bad_corpus
 
