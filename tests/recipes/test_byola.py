@@ -181,6 +181,7 @@ def test_random_resize_crop_ranges_reach_the_method_from_the_command_line(tmp_pa
         byola.fit(data, output_dir=str(tmp_path / "run"), freq_scale=(1.5, 0.6))
 
 
+@pytest.mark.large  # two fits; tests/methods/test_byola_ablation_axes.py checks each setting on the method by default
 def test_ablation_settings_reach_the_run_and_the_exported_front_end(tmp_path, clips):
     from keras_audio_ssl.encoders import load_embedding_model
     from keras_audio_ssl.encoders.embedding_model_parts import find_front_end
