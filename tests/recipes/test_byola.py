@@ -141,6 +141,7 @@ def test_bad_arguments_are_named(tmp_path, clips, kwargs, match):
         byola.fit(clips, output_dir=str(tmp_path / "run"), **args)
 
 
+@pytest.mark.large  # tests/test_first_run.py runs the BYOL-A command line by default, test_cola.py and test_simclr.py a preset
 def test_cli_runs_a_preset_on_a_wav_folder(tmp_path):
     folder = tmp_path / "wavs"
     synthetic.write_wav_folder(str(folder), synthetic.make_unlabeled_corpus(16, seconds=1.0, seed=2))
