@@ -211,7 +211,7 @@ def test_bad_arguments_raise(kwargs, name):
         BYOLA(AudioNTT2020(feature_d=8), **kwargs)
 
 
-@pytest.mark.large  # a second MirroredStrategy subprocess: the contract below checks a mirrored step, tests/augment/test_distribution.py the bank
+@pytest.mark.large  # MirroredStrategy subprocess; see the contract below, tests/augment/test_distribution.py
 def test_mirrored_strategy_step_equals_single_device_step():
     script = os.path.join(os.path.dirname(__file__), "mirrored_step.py")
     repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

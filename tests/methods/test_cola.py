@@ -28,7 +28,7 @@ def _model(**kwargs):
     return model
 
 
-@pytest.mark.large  # a 6-epoch fit and a MirroredStrategy subprocess; BYOL-A's contract runs by default, recipes/test_cola.py's CLI trains COLA
+@pytest.mark.large  # 6-epoch fit + MirroredStrategy subprocess; BYOL-A's contract and the COLA CLI stay
 def test_cola_passes_the_method_contract(tmp_path):
     run_method_test(_model, _pairs(32), tmp_path=tmp_path, epochs=6, mirrored_builder="tests.methods.method_builders:cola")
 

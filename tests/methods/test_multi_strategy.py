@@ -18,7 +18,7 @@ def _model(**kwargs):
     return model
 
 
-@pytest.mark.large  # a 6-epoch fit and a MirroredStrategy subprocess; BYOL-A's contract runs by default, test_every_encoder.py trains this method
+@pytest.mark.large  # 6-epoch fit + MirroredStrategy subprocess; BYOL-A's contract, test_every_encoder.py stay
 def test_multi_strategy_passes_the_method_contract(tmp_path):
     run_method_test(_model, _pairs(32), tmp_path=tmp_path, epochs=6,
                     mirrored_builder="tests.methods.method_builders:multi_strategy")

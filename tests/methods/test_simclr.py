@@ -27,7 +27,7 @@ def _model(**kwargs):
     return model
 
 
-@pytest.mark.large  # an 8-epoch fit and a MirroredStrategy subprocess; BYOL-A's contract runs by default, recipes/test_simclr.py's CLI trains SimCLR
+@pytest.mark.large  # 8-epoch fit + MirroredStrategy subprocess; BYOL-A's contract and the SimCLR CLI stay
 def test_simclr_passes_the_method_contract(tmp_path):
     run_method_test(_model, _clips(32), tmp_path=tmp_path, epochs=8, min_loss_drop=0.05,
                     mirrored_builder="tests.methods.method_builders:simclr")

@@ -30,7 +30,7 @@ def clips():
     return synthetic.make_unlabeled_corpus(24, seconds=0.95, seed=0)
 
 
-@pytest.mark.large  # a 2-epoch fit; tests/recipes/test_run.py's shared finished run and the CLI smoke cover the run directory by default
+@pytest.mark.large  # a 2-epoch fit; test_run.py's shared run and test_first_run.py's CLI cover the run directory
 def test_fit_writes_every_artefact_and_a_usable_embedding_model(tmp_path, clips):
     from keras_audio_ssl.encoders import load_embedding_model
 
@@ -141,7 +141,7 @@ def test_bad_arguments_are_named(tmp_path, clips, kwargs, match):
         byola.fit(clips, output_dir=str(tmp_path / "run"), **args)
 
 
-@pytest.mark.large  # tests/test_first_run.py runs the BYOL-A command line by default, test_cola.py and test_simclr.py a preset
+@pytest.mark.large  # tests/test_first_run.py runs this command line, test_cola/test_simclr.py a preset
 def test_cli_runs_a_preset_on_a_wav_folder(tmp_path):
     folder = tmp_path / "wavs"
     synthetic.write_wav_folder(str(folder), synthetic.make_unlabeled_corpus(16, seconds=1.0, seed=2))
