@@ -1,10 +1,12 @@
 import re
 
 import numpy as np
+import pytest
 
 from keras_audio_ssl import demo
 
 
+@pytest.mark.large  # the quick demo in-process; tests/test_first_run.py runs it as the README's command by default
 def test_quick_demo_pretrains_probes_and_prints_both_accuracies(tmp_path, capsys):
     result = demo.run(quick=True, output_dir=str(tmp_path / "run"), seed=0)
     out = capsys.readouterr().out

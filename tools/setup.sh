@@ -40,7 +40,7 @@ if [[ ! -x .venv/bin/python ]]; then
   python3 -m venv .venv
 fi
 # docs: mkdocs, Material, mkdocstrings, matplotlib; the tests and .ci/run build the site.
-if ! .venv/bin/python -c "import keras_audio_ssl, pytest, librosa, mkdocs, material, mkdocstrings, matplotlib, tensorflow_hub, sed_eval, mir_eval, tensorflow_datasets" >/dev/null 2>&1; then
+if ! .venv/bin/python -c "import keras_audio_ssl, pytest, pytest_timeout, librosa, mkdocs, material, mkdocstrings, matplotlib, tensorflow_hub, sed_eval, mir_eval, tensorflow_datasets" >/dev/null 2>&1; then
   echo "[setup] pip install -e '.[dev,docs]' (TensorFlow is large: a few minutes the first time)"
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e '.[dev,docs]'

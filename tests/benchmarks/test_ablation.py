@@ -109,6 +109,7 @@ def test_summary_table_margins_and_differences():
     assert table.loc["default", "random"] == pytest.approx(0.5)
 
 
+@pytest.mark.large  # pretrains and probes two variants and a curve in subprocesses: minutes on 2 cores
 def test_a_tiny_grid_runs_keeps_results_and_reruns_without_training(tmp_path):
     bench = _fake_benchmark(tmp_path / "bench")
     out = tmp_path / "ablation"

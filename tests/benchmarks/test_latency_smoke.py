@@ -3,11 +3,14 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from tests.benchmarks import starts_with_the_machine_stamp
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+@pytest.mark.large  # times each variant's inference at several thread counts
 def test_quick_latency_prints_the_one_core_fraction_and_the_faster_thread_count(tmp_path):
     proc = subprocess.run(
         [sys.executable, "benchmarks/latency.py", "--quick", "--variants", "fp32", "--batch-clips", "4",

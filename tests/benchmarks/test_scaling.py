@@ -39,6 +39,7 @@ def test_audioset_estimate_follows_its_stated_model():
     assert limit == "storage" and hours == pytest.approx(1_000_000 / 5000 / 3600)
 
 
+@pytest.mark.large  # times training at several batch sizes and replica counts
 def test_quick_run_prints_the_three_tables(tmp_path):
     proc = subprocess.run(
         [sys.executable, "benchmarks/scaling.py", "--quick", "--replicas", "1", "2", "--batch-sizes", "8",

@@ -10,6 +10,7 @@ from tests.benchmarks import starts_with_the_machine_stamp
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+@pytest.mark.large  # times input, augmentation and train steps for a minute
 def test_quick_run_prints_the_table_and_the_targets(tmp_path):
     proc = subprocess.run(
         [sys.executable, "benchmarks/throughput.py", "--quick", "--jit-compile", "off", "--write-docs", str(tmp_path)],
@@ -42,6 +43,7 @@ def test_quick_run_prints_the_table_and_the_targets(tmp_path):
     assert (tmp_path / "throughput.png").read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.large  # times train steps of a d=2048 encoder
 def test_a_single_wider_feature_d_gets_its_own_targets():
     # `--feature-d 2048` alone crashed in the targets summary, which looked for d=512 rows.
     proc = subprocess.run(

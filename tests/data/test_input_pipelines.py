@@ -151,6 +151,7 @@ def test_data_service_refuses_files_decoded_on_the_host(tmp_path):
         make_pretraining_dataset(paths, data_service="grpc://localhost:1", **_epochs_args())
 
 
+@pytest.mark.large  # a fit fed by an in-process tf.data service cluster
 def test_a_recipe_trains_from_the_data_service(tmp_path, data_service):
     from keras_audio_ssl.recipes import byola
 

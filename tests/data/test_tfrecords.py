@@ -215,6 +215,7 @@ def test_decode_error_pickles_so_worker_pools_report_it():
     assert isinstance(error, AudioDecodeError) and error.path == "a.flac" and "bad frames" in str(error)
 
 
+@pytest.mark.large  # prepare_audio's worker pool in a subprocess, fed a corrupt file
 def test_prepare_audio_workers_skip_a_corrupt_payload_instead_of_hanging(tmp_path):
     """The corrupt FLAC passes the header check and fails in a worker: it used to hang the pool forever."""
     import subprocess
@@ -305,6 +306,7 @@ def _alive(pid):
         return False
 
 
+@pytest.mark.large  # kills the parent of prepare_audio's worker pool
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads the process table from /proc")
 def test_prepare_audio_workers_die_with_a_killed_parent(tmp_path):
     """Pool workers hold their task queue's write end, so a killed parent's workers waited forever."""

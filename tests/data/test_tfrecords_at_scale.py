@@ -81,6 +81,7 @@ def _labels_of(rows):
     return [int(label[3:]) for _, label in rows]
 
 
+@pytest.mark.large  # plans a 200k-row manifest
 def test_200k_row_manifest_plans_in_bounded_memory_and_deals_every_row_once(tmp_path):
     """Peak memory of `prepare_audio.py` on a 200,000-row manifest against a 4x smaller one.
 
@@ -170,6 +171,7 @@ write_tfrecord_shards(KilledAt(), output, examples_per_shard=100, chunk_rows=500
 """
 
 
+@pytest.mark.large  # two SIGKILLed subprocess conversions, then a resumed one
 def test_killed_while_planning_resumes_each_step_where_it_stopped(tmp_path):
     """Killed in the file check (pass 2 over the rows), then in the dealing (pass 3), then run to the end."""
     from keras_audio_ssl.data import AudioRows

@@ -196,6 +196,7 @@ def test_keras_file_loads_in_a_fresh_process(tiny_encoder, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
 
 
+@pytest.mark.large  # eager BYOL-A training steps; tests/methods/test_every_encoder.py trains every encoder by default
 def test_trains_under_byol_a():
     samples = 2400  # 16 log-mel frames
     rng = np.random.default_rng(5)

@@ -220,6 +220,7 @@ def test_registry_and_recipe_builder(name, cls):
 SAMPLES = 2400  # 16 log-mel frames
 
 
+@pytest.mark.large  # BYOL-A steps per encoder; tests/methods/test_every_encoder.py trains each one by default
 @pytest.mark.parametrize("name", sorted(TINY))
 def test_trains_under_byol_a(name):
     cls, kwargs, _ = TINY[name]

@@ -340,6 +340,7 @@ def test_registry_and_recipe_builder():
 SAMPLES = 2400  # 16 log-mel frames
 
 
+@pytest.mark.large  # BYOL-A training steps; tests/methods/test_every_encoder.py trains every encoder by default
 def test_trains_under_byol_a():
     rng = np.random.default_rng(5)
     t = np.arange(SAMPLES) / 16000.0

@@ -128,6 +128,7 @@ def test_memory_bank_holds_last_inputs_in_fifo_order():
     np.testing.assert_allclose(model.mixup.memory_contents(), expected, atol=1e-6)
 
 
+@pytest.mark.large  # an 8-epoch fit (the contract below checks the loss falls too)
 def test_loss_falls_and_embeddings_do_not_collapse():
     model = _model(memory_size=32)
     data = tf.data.Dataset.from_tensor_slices(_waveforms(32)).batch(8)
@@ -210,6 +211,7 @@ def test_bad_arguments_raise(kwargs, name):
         BYOLA(AudioNTT2020(feature_d=8), **kwargs)
 
 
+@pytest.mark.large  # MirroredStrategy subprocess; see the contract below, tests/augment/test_distribution.py
 def test_mirrored_strategy_step_equals_single_device_step():
     script = os.path.join(os.path.dirname(__file__), "mirrored_step.py")
     repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -28,6 +28,7 @@ def _model(**kwargs):
     return model
 
 
+@pytest.mark.large  # 6-epoch fit + MirroredStrategy subprocess; BYOL-A's contract and the COLA CLI stay
 def test_cola_passes_the_method_contract(tmp_path):
     run_method_test(_model, _pairs(32), tmp_path=tmp_path, epochs=6, mirrored_builder="tests.methods.method_builders:cola")
 
@@ -36,6 +37,7 @@ def test_cola_passes_the_method_contract(tmp_path):
     (dict(similarity="cosine"), 6, 0.1),
     (dict(augmentation="byola", memory_size=16), 10, 0.05),  # augmented views: a harder task, slower start
 ])
+@pytest.mark.large  # the method contract (multi-epoch fit) again per variant
 def test_cosine_and_cola_prime_variants_learn(tmp_path, kwargs, epochs, drop):
     run_method_test(lambda: _model(**kwargs), _pairs(32), tmp_path=tmp_path, epochs=epochs, min_loss_drop=drop)
 

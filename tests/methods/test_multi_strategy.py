@@ -18,11 +18,13 @@ def _model(**kwargs):
     return model
 
 
+@pytest.mark.large  # 6-epoch fit + MirroredStrategy subprocess; BYOL-A's contract, test_every_encoder.py stay
 def test_multi_strategy_passes_the_method_contract(tmp_path):
     run_method_test(_model, _pairs(32), tmp_path=tmp_path, epochs=6,
                     mirrored_builder="tests.methods.method_builders:multi_strategy")
 
 
+@pytest.mark.large  # the method contract (multi-epoch fit) again per ablation
 @pytest.mark.parametrize("kwargs", [dict(frame_weight=0.0, pitch_weight=0.0), dict(similarity="cosine")])
 def test_ablations_learn(tmp_path, kwargs):
     run_method_test(lambda: _model(**kwargs), _pairs(32), tmp_path=tmp_path, epochs=6)

@@ -27,11 +27,13 @@ def _model(**kwargs):
     return model
 
 
+@pytest.mark.large  # 8-epoch fit + MirroredStrategy subprocess; BYOL-A's contract and the SimCLR CLI stay
 def test_simclr_passes_the_method_contract(tmp_path):
     run_method_test(_model, _clips(32), tmp_path=tmp_path, epochs=8, min_loss_drop=0.05,
                     mirrored_builder="tests.methods.method_builders:simclr")
 
 
+@pytest.mark.large  # the method contract (multi-epoch fit) again for the ablation settings
 def test_ablation_variants_learn(tmp_path):
     run_method_test(lambda: _model(mix_back_alpha=0.0, augmentation="none", separation=20), _clips(32),
                     tmp_path=tmp_path, epochs=6, min_loss_drop=0.05)

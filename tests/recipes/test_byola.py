@@ -30,6 +30,7 @@ def clips():
     return synthetic.make_unlabeled_corpus(24, seconds=0.95, seed=0)
 
 
+@pytest.mark.large  # a 2-epoch fit; test_run.py's shared run and test_first_run.py's CLI cover the run directory
 def test_fit_writes_every_artefact_and_a_usable_embedding_model(tmp_path, clips):
     from keras_audio_ssl.encoders import load_embedding_model
 
@@ -81,6 +82,7 @@ _KILL_SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.large  # a killed subprocess fit, then a 3-epoch resumed fit
 def test_resume_after_kill_mid_epoch_keeps_finished_epochs(tmp_path, clips):
     run = tmp_path / "run"
     script = _KILL_SCRIPT.replace("{tiny}", repr(TINY))
@@ -139,6 +141,7 @@ def test_bad_arguments_are_named(tmp_path, clips, kwargs, match):
         byola.fit(clips, output_dir=str(tmp_path / "run"), **args)
 
 
+@pytest.mark.large  # tests/test_first_run.py runs this command line, test_cola/test_simclr.py a preset
 def test_cli_runs_a_preset_on_a_wav_folder(tmp_path):
     folder = tmp_path / "wavs"
     synthetic.write_wav_folder(str(folder), synthetic.make_unlabeled_corpus(16, seconds=1.0, seed=2))
@@ -179,6 +182,7 @@ def test_random_resize_crop_ranges_reach_the_method_from_the_command_line(tmp_pa
         byola.fit(data, output_dir=str(tmp_path / "run"), freq_scale=(1.5, 0.6))
 
 
+@pytest.mark.large  # two fits; tests/methods/test_byola_ablation_axes.py checks each setting on the method by default
 def test_ablation_settings_reach_the_run_and_the_exported_front_end(tmp_path, clips):
     from keras_audio_ssl.encoders import load_embedding_model
     from keras_audio_ssl.encoders.embedding_model_parts import find_front_end

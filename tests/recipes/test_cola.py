@@ -40,6 +40,7 @@ def test_every_cola_preset_resolves_for_the_cola_recipe():
         resolve_config(byola.fit, load_preset(os.path.join(REPO, "recipes", "cola_cpu.json")))
 
 
+@pytest.mark.large  # two 2-epoch fits; the CLI smoke below trains COLA by default
 @pytest.mark.parametrize("augmentation", ["none", "byola"])
 def test_fit_trains_on_two_segments_per_clip_and_writes_a_usable_run(tmp_path, augmentation):
     from keras_audio_ssl.encoders import load_embedding_model

@@ -72,6 +72,7 @@ def test_from_manifest_crops_to_the_unit_and_keeps_the_splits(tones_manifest, tm
         LearningSignal.from_manifest(str(tmp_path / "tags.csv"))
 
 
+@pytest.mark.large  # a 3-epoch fit with kNN and probe evaluations
 def test_cli_monitor_logs_both_accuracies_to_history_and_tensorboard(tones_manifest, tmp_path, capsys):
     data = tmp_path / "unlabeled"
     os.makedirs(data)

@@ -41,6 +41,7 @@ def _layers(model):
     return model._flatten_layers(include_self=True, recursive=True)
 
 
+@pytest.mark.large  # 8 fits: every recipe under both policies
 @pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
 @pytest.mark.parametrize("method", list(RECIPES))
 def test_recipe_trains_under_the_policy_and_writes_float32_models(tmp_path, method, policy):

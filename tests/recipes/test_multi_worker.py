@@ -84,6 +84,7 @@ def _summary(result):
     return json.loads(out.strip().splitlines()[-1])
 
 
+@pytest.mark.large  # a two-process cluster plus a reference process, each importing TensorFlow
 @pytest.mark.parametrize("recipe", ["byola", "cola"])
 def test_two_worker_processes_train_the_weights_of_one_process_with_the_same_global_batch(
         tmp_path, wav_folders, recipe):
@@ -115,6 +116,7 @@ def test_two_worker_processes_train_the_weights_of_one_process_with_the_same_glo
     assert not (tmp_path / "cluster" / ".workers").exists()
 
 
+@pytest.mark.large  # a two-process cluster run twice around a kill
 def test_a_worker_killed_mid_run_and_restarted_resumes_without_losing_a_finished_epoch(tmp_path, wav_folders):
     run = tmp_path / "run"
     state_file = run / "checkpoints" / "state.json"

@@ -122,6 +122,7 @@ def _folder_with_corrupt_payload(root, count=15):
     return bad_corpus.write_corrupt_payload_flac(str(_audio_folder(root, count)))
 
 
+@pytest.mark.large  # a fit, then two more epochs (tests/data/test_pretraining.py checks the skipping by default)
 def test_decode_failure_mid_run_is_skipped_and_reported_at_epoch_end(tmp_path, capsys):
     from tests.data import bad_corpus
 
@@ -162,6 +163,7 @@ def test_each_file_header_is_checked_once_per_fit(tmp_path, monkeypatch):
 
 
 # Float32 under MirroredStrategy is also the reference run of tests/recipes/test_multi_worker.py.
+@pytest.mark.large  # a subprocess fits twice under MirroredStrategy
 @pytest.mark.parametrize("recipe,dtype_policy", [("byola", "mixed_float16"), ("cola", "mixed_bfloat16")])
 def test_fit_under_mirrored_strategy_on_two_replicas_and_resume(tmp_path, recipe, dtype_policy):
     import json as json_module

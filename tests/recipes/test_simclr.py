@@ -34,6 +34,7 @@ def test_every_simclr_preset_resolves_for_the_simclr_recipe():
         resolve_config(simclr.fit, load_preset(path))
 
 
+@pytest.mark.large  # a fit, SavedModel and TFLite exports, then a continued fit
 def test_fit_writes_a_96_mel_run_that_embeds_and_continues(tmp_path):
     clips = synthetic.make_unlabeled_corpus(16, seconds=2.0, seed=2)
     run = tmp_path / "run"
@@ -89,6 +90,7 @@ def test_cli_runs_the_cpu_preset_on_a_wav_folder(tmp_path):
     assert (out / "embedding_model.keras").exists()
 
 
+@pytest.mark.large  # a 3-epoch fit and two more runs
 def test_knn_monitor_logs_accuracy_every_n_epochs_for_any_method(tmp_path):
     import csv
 

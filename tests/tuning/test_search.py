@@ -118,6 +118,7 @@ def test_search_resumes_after_an_interruption_without_retraining_finished_trials
         _search(out, pool, task_csvs, max_trials=4, space={"mixup_ratio": {"type": "float", "min": 0.1, "max": 0.5}})
 
 
+@pytest.mark.large  # three trials, one promoted to a second epoch; the resume test above searches by default
 def test_hyperband_continues_the_run_directory_of_the_trial_it_promotes(tmp_path, pool, task_csvs):
     out = str(tmp_path / "hyperband")
     # max_epochs 2, factor 2: the first bracket runs two trials for 1 epoch, then the better one to 2 epochs.
