@@ -623,6 +623,6 @@ def _write_final_artefacts(output_dir, encoder, mean, std, build_embedding_model
     save = run_state.save_atomic
     encoder = precision.float32_copy(encoder)  # the trained weights, computing in float32 whatever the policy
     save(encoder.save, os.path.join(output_dir, "encoder.keras"))
-    save(encoder.save_weights, os.path.join(output_dir, "encoder.weights.h5"))
+    save(encoder.save_weights, os.path.join(output_dir, "encoder.weights.h5"), model=encoder)
     embedding_model = build_embedding_model(encoder, mean=mean, std=std, front_end=front_end_layer)
     save(embedding_model.save, os.path.join(output_dir, "embedding_model.keras"))
