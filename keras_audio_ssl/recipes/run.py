@@ -55,6 +55,7 @@ import time
 import numpy as np
 
 from keras_audio_ssl import precision
+from keras_audio_ssl import run_lock
 from keras_audio_ssl.recipes import run_state
 from keras_audio_ssl.recipes.callbacks import EncoderCheckpoint
 from keras_audio_ssl.recipes.callbacks import ReportDecodeFailures
@@ -346,6 +347,7 @@ def _say(verbose, message):
         print(message, flush=True)
 
 
+@run_lock.holding_run_lock  # one writer per run directory; a second is refused naming the holder
 def pretrain(data, *, method, settings, build_method, state_shaping=(), segments_per_clip=1, callbacks=None):
     """Pretrains a self-supervised method and writes the run directory (see the module docstring).
 
