@@ -432,7 +432,8 @@ def _decode_files(
             return load_audio(path, sample_rate=sample_rate, mono=True, out_of_range=out_of_range)
         except Exception as e:  # AudioDecodeError, or whatever a codec raises on a damaged payload
             failures.record(path, getattr(e, "reason", None) or f"{type(e).__name__}: {e}")
-            if not skip_bad_files or len(failures) >= num_host_files:
+            # Abort only when nothing usable is left: in-graph WAVs passed their check and still train.
+            if not skip_bad_files or (len(failures) >= num_host_files and num_host_files == len(paths)):
                 raise
             return np.zeros([0], np.float32)  # dropped by the filter below
 
