@@ -31,6 +31,7 @@ from keras_audio_ssl.audio.decode import check_out_of_range
 from keras_audio_ssl.audio.decode import float_peak_error
 from keras_audio_ssl.audio.decode import load_audio
 from keras_audio_ssl.audio.decode import pcm16_wav_layout
+from keras_audio_ssl.audio.decode import rate_error
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +99,8 @@ def inspect_audio_file(path, full_decode=False, out_of_range="error"):
         raise AudioDecodeError(path, f"not a readable audio file or truncated header ({reason})") from e
     if info.frames <= 0:
         raise AudioDecodeError(path, "contains no samples")
+    if rate_error(path, int(info.samplerate)):
+        raise rate_error(path, int(info.samplerate))
     if info.subtype in _FLOAT_SUBTYPES:
         peak = 0.0
         for block in sf.blocks(path, blocksize=1 << 16, dtype="float32", always_2d=True):

@@ -8,6 +8,7 @@ import threading
 import numpy as np
 import tensorflow as tf
 
+from keras_audio_ssl.audio.decode import check_sample_rate
 from keras_audio_ssl.audio.decode import load_audio
 from keras_audio_ssl.data.checks import AudioFileInfo
 from keras_audio_ssl.data.checks import check_audio_files
@@ -153,6 +154,7 @@ def make_pretraining_dataset(
     ):
         if not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+    check_sample_rate(sample_rate)  # fit(sample_rate=1) would train on garbage
     if seed is None:
         seed = random.SystemRandom().randrange(2**31)
     seed = int(seed)
