@@ -131,7 +131,7 @@ def _read_file(path):
 
     path = os.fspath(path)
     if isinstance(path, bytes):  # tf.numpy_function hands strings over as bytes
-        path = path.decode("utf-8")
+        path = os.fsdecode(path)  # a file name need not be UTF-8 (surrogate escapes keep it openable)
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:

@@ -416,7 +416,9 @@ def _decode_files(
     # Clean 16-bit PCM WAVs at the target rate decode in the graph; anything else goes to the host.
     in_graph = [bool(info.graph_decodable and info.sample_rate == sample_rate) for info in infos]
     layouts = [(max(i.pcm16_data_offset, 0), max(i.pcm16_num_frames, 0), i.channels) for i in infos]
-    files = tf.data.Dataset.from_tensor_slices((paths, in_graph, np.array(layouts, np.int64).reshape(-1, 3)))
+    # As bytes: a file name need not be UTF-8 (TF refuses such a str; host_load decodes it back).
+    names = np.array([os.fsencode(p) for p in paths], dtype=object)
+    files = tf.data.Dataset.from_tensor_slices((names, in_graph, np.array(layouts, np.int64).reshape(-1, 3)))
     if shuffle:
         files = seeded_shuffle(files, len(paths), seed, reshuffle=reshuffle, size=len(paths))
     files = files.enumerate()  # before any filter: crops are seeded by the position in the whole epoch
@@ -427,7 +429,7 @@ def _decode_files(
     num_host_files = len(paths) - sum(in_graph)
 
     def host_load(path):
-        path = path.decode("utf-8")
+        path = os.fsdecode(path)  # as the file list held it: a file name need not be UTF-8
         if skip_bad_files and path in failures:
             return np.zeros([0], np.float32)
         try:

@@ -87,6 +87,22 @@ def _fixed_from_flags(pairs, fit_fn):
     return fixed
 
 
+def _check_preset_types(preset, path):
+    """A tuning preset's values have the types `search()` takes, named when they do not."""
+    for key in ("fixed", "probe"):
+        if not isinstance(preset.get(key) or {}, dict):
+            raise ValueError(f"{key!r} in {path} must be a JSON object. Received: {key}={preset[key]!r}")
+    for key in ("max_trials", "epochs", "executions", "factor", "hyperband_iterations", "max_consecutive_failed_trials",
+                "seed"):
+        value = preset.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ValueError(f"{key!r} in {path} must be a positive integer. Received: {key}={value!r}")
+    minutes = preset.get("minutes")
+    if minutes is not None and (isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or
+                                not 0 < minutes < float("inf")):
+        raise ValueError(f"'minutes' in {path} must be a positive number. Received: minutes={minutes!r}")
+
+
 def resolve(args):
     """The keyword arguments of `tuning.search()` from the parsed command line."""
     from keras_audio_ssl.tuning.space import load_search_file
@@ -103,6 +119,7 @@ def resolve(args):
     if preset.get("method", method) != method:
         raise ValueError(f"{args.space} is a preset for {preset['method']!r}, not {method!r}. "
                          f"Received: method={method!r}")
+    _check_preset_types(preset, args.space)
     fixed = dict(preset.get("fixed") or {})
     fixed.update(_fixed_from_flags(args.set, recipe_fit(method)))
     probe = dict(preset.get("probe") or {})
