@@ -17,6 +17,7 @@ ENV = dict(os.environ, PYTHONPATH=REPO, CUDA_VISIBLE_DEVICES="", OMP_NUM_THREADS
 # Embeds each file as tools/embed.py does (load_audio, then export.embed), one JSON outcome per kind.
 EMBED_EACH = """
 import json, sys
+import numpy as np
 from keras_audio_ssl.audio import AudioDecodeError, load_audio
 from keras_audio_ssl.export import embed
 model, kinds = sys.argv[1], json.loads(sys.argv[2])
