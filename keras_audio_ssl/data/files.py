@@ -68,8 +68,9 @@ def _walk_sorted(folder, wanted, recursive, seen):
                     # reported by the file check instead of silently left out.
                     elif entry.name.lower().endswith(wanted) and (recursive or entry.is_file()):
                         keys.append(entry.name)
-                except OSError:
-                    continue
+                except OSError:  # a symlink loop: listed, so the file check names and counts it
+                    if entry.name.lower().endswith(wanted):
+                        keys.append(entry.name)
     except OSError:  # an unreadable sub-folder is skipped, as os.walk does
         return
     for key in sorted(keys):
