@@ -10,10 +10,14 @@ and embedded with `keras_audio_ssl.export.embed` (long files window by window; a
 """
 
 import argparse
+import io
 import os
 import sys
 
+from keras_audio_ssl.cli_errors import one_line_errors
 
+
+@one_line_errors
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", required=True, help="run directory, .keras embedding model or .tflite file")
@@ -29,21 +33,27 @@ def main(argv=None):
     from keras_audio_ssl.audio import load_audio
     from keras_audio_ssl.export import embed
 
+    from keras_audio_ssl.atomic_write import write_bytes
+
+    output = args.output
+    if output is not None:
+        if not output.endswith(".npy"):
+            output += ".npy"  # what np.save would write: the message names the real file
+        if os.path.isdir(output):
+            raise ValueError(f"--output must be a .npy file path, not a folder. Received: output={args.output}")
     embeddings = []
-    try:
-        for path in args.audio:
-            waveform = load_audio(path)
-            vector = embed(args.model, waveform)[0]
-            embeddings.append(vector)
-            print(f"{path}: {waveform.shape[0] / 16000:.2f} s -> embedding d={vector.shape[0]}, "
-                  f"L2 norm {np.linalg.norm(vector):.3f}")
-    except (ValueError, FileNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    if args.output:
-        os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-        np.save(args.output, np.stack(embeddings).astype(np.float32))
-        print(f"Embeddings [{len(embeddings)}, {embeddings[0].shape[0]}] written to {args.output}")
+    for path in args.audio:
+        waveform = load_audio(path)
+        vector = embed(args.model, waveform)[0]
+        embeddings.append(vector)
+        print(f"{path}: {waveform.shape[0] / 16000:.2f} s -> embedding d={vector.shape[0]}, "
+              f"L2 norm {np.linalg.norm(vector):.3f}")
+    if output:
+        os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
+        buffer = io.BytesIO()
+        np.save(buffer, np.stack(embeddings).astype(np.float32))
+        write_bytes(output, buffer.getvalue())
+        print(f"Embeddings [{len(embeddings)}, {embeddings[0].shape[0]}] written to {output}")
     return 0
 
 

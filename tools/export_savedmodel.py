@@ -11,12 +11,16 @@ writes `serving/byola/<version>/` with signatures `serving_default`
 import argparse
 import sys
 
+from keras_audio_ssl.cli_errors import one_line_errors
+from keras_audio_ssl.cli_errors import positive_int
 
+
+@one_line_errors
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", required=True, help="run directory from recipes.byola.fit() or a .keras embedding model")
     parser.add_argument("--output", required=True, help="model base path; the version folder is created inside")
-    parser.add_argument("--version", type=int, default=None, help="version number (default: next free)")
+    parser.add_argument("--version", type=positive_int, default=None, help="version number (default: next free)")
     parser.add_argument("--no-frames", action="store_true", help="skip the frame-level `frames` signature")
     args = parser.parse_args(argv)
     from keras_audio_ssl.console import import_tensorflow_quietly
@@ -25,11 +29,7 @@ def main(argv=None):
 
     from keras_audio_ssl.export import export_savedmodel
 
-    try:
-        path = export_savedmodel(args.model, args.output, version=args.version, frames=not args.no_frames)
-    except (ValueError, FileNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    path = export_savedmodel(args.model, args.output, version=args.version, frames=not args.no_frames)
     print(f"SavedModel written to {path}")
     return 0
 

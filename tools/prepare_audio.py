@@ -21,15 +21,19 @@ import logging
 import os
 import sys
 
+from keras_audio_ssl.cli_errors import one_line_errors
+from keras_audio_ssl.cli_errors import positive_int
 
+
+@one_line_errors
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--input", required=True, help="folder (scanned recursively) or CSV manifest (column `path`)")
     parser.add_argument("--output", required=True, help="output folder for the shards and index.json")
-    parser.add_argument("--shard-size", type=int, default=None, help="files per shard (default 512)")
-    parser.add_argument("--num-shards", type=int, default=None, help="number of shards (instead of --shard-size)")
-    parser.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 1) - 1), help="parallel processes")
-    parser.add_argument("--sample-rate", type=int, default=16000)
+    parser.add_argument("--shard-size", type=positive_int, default=None, help="files per shard (default 512)")
+    parser.add_argument("--num-shards", type=positive_int, default=None, help="number of shards (instead of --shard-size)")
+    parser.add_argument("--workers", type=positive_int, default=max(1, (os.cpu_count() or 1) - 1), help="parallel processes")
+    parser.add_argument("--sample-rate", type=positive_int, default=16000)
     parser.add_argument("--extensions", default=None, help="comma-separated extensions for folder input (default: all audio)")
     parser.add_argument("--split", default=None, help="manifest only: keep rows whose `split` equals this")
     parser.add_argument("--skip-bad-files", action="store_true", help="skip unreadable files instead of failing")
@@ -47,6 +51,8 @@ def main(argv=None):
     from keras_audio_ssl.console import import_tensorflow_quietly
 
     import_tensorflow_quietly()  # before anything loads TensorFlow: no C++ start-up screen
+    if os.path.exists(args.output) and not os.path.isdir(args.output):
+        parser.error(f"--output must be a folder (the shards go inside); {args.output!r} is a file")
     if not (os.path.isdir(args.input) or args.input.lower().endswith(".csv")):
         parser.error(f"--input must be a folder or a .csv manifest: {args.input!r}")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")

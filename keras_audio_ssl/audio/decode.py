@@ -14,6 +14,7 @@ import functools
 import io
 import os
 import re
+import stat
 
 import numpy as np
 import tensorflow as tf
@@ -37,6 +38,30 @@ class AudioDecodeError(ValueError):
 # (int16-scaled floats peak near 32768) that would embed to finite garbage.
 MAX_FLOAT_PEAK = 8.0
 OUT_OF_RANGE_MODES = ("error", "rescale")
+
+# Sample rates a recording can have. A header outside them is damaged, not audio: resampling a "1 Hz"
+# 32 kB WAV to 16 kHz makes 256 M samples (4 GB of memory, 1 s per clip), a "2 GHz" one becomes a
+# single sample. Such files are refused naming the rate (skip_bad_files skips them, counted) rather
+# than resampled at a bounded cost: no bound makes their samples mean anything. 1 kHz is below any
+# telephone or bioacoustic recorder's rate; 768 kHz is the highest rate of PCM audio interfaces.
+MIN_SAMPLE_RATE = 1000
+MAX_SAMPLE_RATE = 768000
+
+
+def rate_error(path, file_rate):
+    """The `AudioDecodeError` of a file whose header gives an absurd sample rate, else None."""
+    if MIN_SAMPLE_RATE <= file_rate <= MAX_SAMPLE_RATE:
+        return None
+    return AudioDecodeError(path, f"its header gives a sample rate of {file_rate} Hz, outside "
+                                  f"[{MIN_SAMPLE_RATE}, {MAX_SAMPLE_RATE}] Hz: a damaged header, not audio")
+
+
+def check_sample_rate(sample_rate, name="sample_rate"):
+    """Refuses a target rate outside [MIN_SAMPLE_RATE, MAX_SAMPLE_RATE] (e.g. `fit(sample_rate=1)`)."""
+    if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer)) or \
+            not MIN_SAMPLE_RATE <= sample_rate <= MAX_SAMPLE_RATE:
+        raise ValueError(f"`{name}` must be an integer rate in Hz within [{MIN_SAMPLE_RATE}, {MAX_SAMPLE_RATE}] "
+                         f"(16000 for every model here). Received: {name}={sample_rate!r}")
 
 
 def check_out_of_range(out_of_range):
@@ -81,8 +106,8 @@ def load_audio(path, sample_rate=16000, mono=True, out_of_range="error"):
     Example:
     >>> waveform = load_audio("clip.flac")  # float32 [N] at 16 kHz, mono
     """
-    if sample_rate is not None and (not isinstance(sample_rate, (int, np.integer)) or sample_rate <= 0):
-        raise ValueError(f"`sample_rate` must be a positive integer or None. Received: sample_rate={sample_rate}")
+    if sample_rate is not None:
+        check_sample_rate(sample_rate)
     check_out_of_range(out_of_range)
     data, file_rate, is_float = _read_file(path)
     if is_float:
@@ -106,11 +131,17 @@ def _read_file(path):
 
     path = os.fspath(path)
     if isinstance(path, bytes):  # tf.numpy_function hands strings over as bytes
-        path = path.decode("utf-8")
-    if not os.path.exists(path):
-        raise AudioDecodeError(path, "file does not exist")
-    if os.path.isdir(path):
+        path = os.fsdecode(path)  # a file name need not be UTF-8 (surrogate escapes keep it openable)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise AudioDecodeError(path, "file does not exist") from None
+    except OSError as e:  # a symlink loop, a name too long, no permission on the folder
+        raise AudioDecodeError(path, f"cannot be read ({e.strerror or e})") from None
+    if stat.S_ISDIR(mode):
         raise AudioDecodeError(path, "is a directory, not a file")
+    if not stat.S_ISREG(mode):  # opening a FIFO blocks until a writer comes: refuse, do not hang
+        raise AudioDecodeError(path, "is not a regular file (a FIFO, socket or device)")
     try:
         handle = open(path, "rb")
     except OSError as e:
@@ -125,9 +156,14 @@ def _read_file(path):
             raise AudioDecodeError(path, f"not a readable audio file or truncated header ({_short(e)})") from e
         with audio_file as f:
             file_rate = f.samplerate
+            if rate_error(path, file_rate):
+                raise rate_error(path, file_rate)
             is_float = f.subtype in ("FLOAT", "DOUBLE")
             try:
-                data = f.read(dtype="float32", always_2d=True)
+                # GSM 6.10 (and other block codecs) report themselves not seekable: soundfile then
+                # needs the frame count, which their header gives.
+                frames = -1 if f.seekable() else f.frames
+                data = f.read(frames=frames, dtype="float32", always_2d=True)
             except Exception as e:  # the header parsed; the samples after it did not
                 raise AudioDecodeError(path, f"damaged audio data after a valid header ({_short(e)})") from e
     if data.shape[0] == 0:

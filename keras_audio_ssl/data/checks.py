@@ -22,6 +22,7 @@ import dataclasses
 import functools
 import logging
 import os
+import re
 
 import numpy as np
 
@@ -31,6 +32,7 @@ from keras_audio_ssl.audio.decode import check_out_of_range
 from keras_audio_ssl.audio.decode import float_peak_error
 from keras_audio_ssl.audio.decode import load_audio
 from keras_audio_ssl.audio.decode import pcm16_wav_layout
+from keras_audio_ssl.audio.decode import rate_error
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +82,8 @@ def inspect_audio_file(path, full_decode=False, out_of_range="error"):
 
     path = os.fspath(path)
     if not os.path.exists(path):
+        if os.path.lexists(path):
+            raise AudioDecodeError(path, "is a symlink to nothing (broken, or a loop)")
         raise AudioDecodeError(path, "file does not exist")
     if not os.path.isfile(path):
         raise AudioDecodeError(path, "is not a regular file")
@@ -91,19 +95,23 @@ def inspect_audio_file(path, full_decode=False, out_of_range="error"):
     except OSError as e:
         raise AudioDecodeError(path, f"cannot be read ({e.strerror or e})") from e
     try:
-        info = sf.info(path)
+        with open(path, "rb") as handle:  # by handle: libsndfile cannot open a name that is not UTF-8
+            info = sf.info(handle)
     except Exception as e:  # libsndfile's error type differs across soundfile versions
         reason = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
-        reason = reason.replace(f"Error opening {path!r}: ", "")
+        reason = re.sub(r"^Error opening <[^>]*>:\s*", "", reason.replace(f"Error opening {path!r}: ", ""))
         raise AudioDecodeError(path, f"not a readable audio file or truncated header ({reason})") from e
     if info.frames <= 0:
         raise AudioDecodeError(path, "contains no samples")
+    if rate_error(path, int(info.samplerate)):
+        raise rate_error(path, int(info.samplerate))
     if info.subtype in _FLOAT_SUBTYPES:
         peak = 0.0
-        for block in sf.blocks(path, blocksize=1 << 16, dtype="float32", always_2d=True):
-            if not np.isfinite(block).all():
-                raise AudioDecodeError(path, "contains NaN or Inf samples")
-            peak = max(peak, float(np.max(np.abs(block), initial=0.0)))
+        with open(path, "rb") as handle:
+            for block in sf.blocks(handle, blocksize=1 << 16, dtype="float32", always_2d=True):
+                if not np.isfinite(block).all():
+                    raise AudioDecodeError(path, "contains NaN or Inf samples")
+                peak = max(peak, float(np.max(np.abs(block), initial=0.0)))
         if peak > MAX_FLOAT_PEAK and out_of_range == "error":
             raise float_peak_error(path, peak)
     if full_decode:

@@ -68,8 +68,9 @@ def _walk_sorted(folder, wanted, recursive, seen):
                     # reported by the file check instead of silently left out.
                     elif entry.name.lower().endswith(wanted) and (recursive or entry.is_file()):
                         keys.append(entry.name)
-                except OSError:
-                    continue
+                except OSError:  # a symlink loop: listed, so the file check names and counts it
+                    if entry.name.lower().endswith(wanted):
+                        keys.append(entry.name)
     except OSError:  # an unreadable sub-folder is skipped, as os.walk does
         return
     for key in sorted(keys):
@@ -77,6 +78,17 @@ def _walk_sorted(folder, wanted, recursive, seen):
             yield from _walk_sorted(os.path.join(folder, key[:-1]), wanted, recursive, seen)
         else:
             yield os.path.join(folder, key)
+
+
+def _read_csv(csv_path, **kwargs):
+    """`pandas.read_csv`, with a manifest that is not UTF-8 text (UTF-16 from a spreadsheet) named."""
+    import pandas as pd
+
+    try:
+        return pd.read_csv(csv_path, **kwargs)
+    except UnicodeDecodeError as e:
+        raise ValueError(f"Manifest {csv_path} is not UTF-8 text ({e.reason} at byte {e.start}); save it as "
+                         f"UTF-8. Received: csv_path={csv_path}") from None
 
 
 def read_manifest(csv_path, on_missing="raise"):
@@ -100,10 +112,8 @@ def read_manifest(csv_path, on_missing="raise"):
     >>> table = read_manifest("esc50.csv")
     >>> train = table[table.split == "train"]
     """
-    import pandas as pd
-
     csv_path = _checked_manifest_path(csv_path, on_missing)
-    table = pd.read_csv(csv_path, dtype={"path": str}, keep_default_na=False, na_values=[])
+    table = _read_csv(csv_path, dtype={"path": str}, keep_default_na=False, na_values=[])
     _tidy_manifest(table, csv_path)
     exists = table["path"].map(os.path.isfile)
     if on_missing != "keep" and not exists.all():
@@ -146,10 +156,8 @@ class AudioRows:
             if split is not None:
                 raise ValueError(f"`split` applies to a CSV manifest, not a folder. Received: split={split!r}")
             return
-        import pandas as pd
-
         self.source = _checked_manifest_path(self.source, on_missing)
-        header = pd.read_csv(self.source, nrows=0)
+        header = _read_csv(self.source, nrows=0)
         _tidy_manifest(header, self.source)
         if split is not None and "split" not in header.columns:
             raise ValueError(

@@ -8,6 +8,7 @@ import threading
 import numpy as np
 import tensorflow as tf
 
+from keras_audio_ssl.audio.decode import check_sample_rate
 from keras_audio_ssl.audio.decode import load_audio
 from keras_audio_ssl.data.checks import AudioFileInfo
 from keras_audio_ssl.data.checks import check_audio_files
@@ -153,6 +154,7 @@ def make_pretraining_dataset(
     ):
         if not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+    check_sample_rate(sample_rate)  # fit(sample_rate=1) would train on garbage
     if seed is None:
         seed = random.SystemRandom().randrange(2**31)
     seed = int(seed)
@@ -414,7 +416,9 @@ def _decode_files(
     # Clean 16-bit PCM WAVs at the target rate decode in the graph; anything else goes to the host.
     in_graph = [bool(info.graph_decodable and info.sample_rate == sample_rate) for info in infos]
     layouts = [(max(i.pcm16_data_offset, 0), max(i.pcm16_num_frames, 0), i.channels) for i in infos]
-    files = tf.data.Dataset.from_tensor_slices((paths, in_graph, np.array(layouts, np.int64).reshape(-1, 3)))
+    # As bytes: a file name need not be UTF-8 (TF refuses such a str; host_load decodes it back).
+    names = np.array([os.fsencode(p) for p in paths], dtype=object)
+    files = tf.data.Dataset.from_tensor_slices((names, in_graph, np.array(layouts, np.int64).reshape(-1, 3)))
     if shuffle:
         files = seeded_shuffle(files, len(paths), seed, reshuffle=reshuffle, size=len(paths))
     files = files.enumerate()  # before any filter: crops are seeded by the position in the whole epoch
@@ -425,14 +429,15 @@ def _decode_files(
     num_host_files = len(paths) - sum(in_graph)
 
     def host_load(path):
-        path = path.decode("utf-8")
+        path = os.fsdecode(path)  # as the file list held it: a file name need not be UTF-8
         if skip_bad_files and path in failures:
             return np.zeros([0], np.float32)
         try:
             return load_audio(path, sample_rate=sample_rate, mono=True, out_of_range=out_of_range)
         except Exception as e:  # AudioDecodeError, or whatever a codec raises on a damaged payload
             failures.record(path, getattr(e, "reason", None) or f"{type(e).__name__}: {e}")
-            if not skip_bad_files or len(failures) >= num_host_files:
+            # Abort only when nothing usable is left: in-graph WAVs passed their check and still train.
+            if not skip_bad_files or (len(failures) >= num_host_files and num_host_files == len(paths)):
                 raise
             return np.zeros([0], np.float32)  # dropped by the filter below
 

@@ -44,6 +44,7 @@ import shutil
 
 import numpy as np
 
+from keras_audio_ssl import atomic_write
 from keras_audio_ssl.data.checks import BadAudioFilesError
 from keras_audio_ssl.data.checks import check_audio_file
 from keras_audio_ssl.data.checks import check_threads
@@ -75,10 +76,7 @@ def shard_digest(rows, sample_rate):
 
 def write_json(path, value, indent=None):
     """Writes JSON under a temporary name and renames it into place: a reader sees all of it or nothing."""
-    temp = path + ".tmp"
-    with open(temp, "w") as f:
-        json.dump(value, f, indent=indent)
-    os.replace(temp, path)
+    atomic_write.write_json(path, value, indent=indent)
 
 
 def read_json(path, default=None):
@@ -276,9 +274,7 @@ class _Planner:
                         rows = [rows[i] for i in order]
                     digests.append(shard_digest(rows, sample_rate))
                     header = json.dumps(dict(digest=digests[-1], rows=len(rows))).encode() + b"\n"
-                    with open(path + ".tmp", "wb") as f:
-                        f.write(header + b"".join(_encode(row) for row in rows))
-                    os.replace(path + ".tmp", path)
+                    atomic_write.write_bytes(path, header + b"".join(_encode(row) for row in rows))
                 if os.path.exists(self._deal_path(shard)):
                     os.remove(self._deal_path(shard))
                 bar.update()

@@ -64,7 +64,7 @@ def serialize_audio_example(waveform, sample_rate, path="", label=None):
     feature = {
         "audio": tf.train.Feature(bytes_list=tf.train.BytesList(value=[samples.tobytes()])),
         "sample_rate": tf.train.Feature(int64_list=tf.train.Int64List(value=[int(sample_rate)])),
-        "path": tf.train.Feature(bytes_list=tf.train.BytesList(value=[str(path).encode("utf-8")])),
+        "path": tf.train.Feature(bytes_list=tf.train.BytesList(value=[os.fsencode(str(path))])),
     }
     if label is not None:
         feature["label"] = tf.train.Feature(bytes_list=tf.train.BytesList(value=[str(label).encode("utf-8")]))

@@ -117,4 +117,9 @@ def load_embedding_model(path):
             raise ValueError(
                 f"Expected a run directory or a `.keras` file. Received: path={path}"
             )
-    return keras.saving.load_model(file_path)
+    try:
+        return keras.saving.load_model(file_path)
+    except Exception as e:  # a truncated zip, a missing or damaged config.json, a foreign file: name it
+        detail = (str(e).strip().splitlines() or [type(e).__name__])[0][:300]
+        raise ValueError(f"Cannot load the embedding model {file_path!r}: damaged, truncated or not a Keras "
+                         f"embedding model ({type(e).__name__}: {detail}). Received: path={path}") from None

@@ -21,6 +21,11 @@ why), 2 bad input (no task present, a missing model or path).
 import argparse
 import sys
 
+from keras_audio_ssl.cli_errors import fraction
+from keras_audio_ssl.cli_errors import one_line_errors
+from keras_audio_ssl.cli_errors import positive_float
+from keras_audio_ssl.cli_errors import positive_int
+
 
 def build_parser():
     parser = argparse.ArgumentParser(
@@ -38,39 +43,39 @@ def build_parser():
                              "(the offline benchmark folder, as --tasks or --data-root)")
     parser.add_argument("--data-root", default=None,
                         help="--suite hares: the folder holding one folder per task (audioset/, esc50/, ...)")
-    parser.add_argument("--hidden-units", type=int, default=512,
+    parser.add_argument("--hidden-units", type=positive_int, default=512,
                         help="width of the MLP probe's hidden layer (the mlp protocol; HARES's AudioSet; default: 512)")
     parser.add_argument("--task", choices=("classification", "sed", "pitch"), default="classification",
                         help="clip classification (default), sound event detection, or 88-way MIDI pitch")
     parser.add_argument("--output", default="results", help="folder for results.csv / results.md (default: results)")
     parser.add_argument("--protocols", default="linear", help="comma-separated: linear,knn (default: linear)")
-    parser.add_argument("--runs", type=int, default=10,
+    parser.add_argument("--runs", type=positive_int, default=10,
                         help="probe runs with different seeds (default: 10, BYOL-A's count)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--epochs", type=int, default=None,
+    parser.add_argument("--epochs", type=positive_int, default=None,
                         help="probe epochs: at most 200 with early stopping for classification, "
                              "exactly 250 for sed / pitch (the defaults)")
-    parser.add_argument("--patience", type=int, default=10, help="early-stopping patience (default: 10)")
-    parser.add_argument("--learning-rate", type=float, default=None,
+    parser.add_argument("--patience", type=positive_int, default=10, help="early-stopping patience (default: 10)")
+    parser.add_argument("--learning-rate", type=positive_float, default=None,
                         help="probe learning rate (default: 1e-3 classification, 1e-4 sed / pitch)")
-    parser.add_argument("--probe-batch-size", type=int, default=1024, help="sed / pitch probe batch (default: 1024)")
-    parser.add_argument("--dropout", type=float, default=0.1, help="sed / pitch probe dropout (default: 0.1)")
-    parser.add_argument("--threshold", type=float, default=0.5, help="sed: frame probability threshold (default: 0.5)")
-    parser.add_argument("--median-seconds", type=float, default=0.25,
+    parser.add_argument("--probe-batch-size", type=positive_int, default=1024, help="sed / pitch probe batch (default: 1024)")
+    parser.add_argument("--dropout", type=fraction, default=0.1, help="sed / pitch probe dropout (default: 0.1)")
+    parser.add_argument("--threshold", type=fraction, default=0.5, help="sed: frame probability threshold (default: 0.5)")
+    parser.add_argument("--median-seconds", type=positive_float, default=0.25,
                         help="sed: median filter length in seconds (default: 0.25)")
-    parser.add_argument("--k", type=int, default=200, help="kNN neighbours (default: 200)")
+    parser.add_argument("--k", type=positive_int, default=200, help="kNN neighbours (default: 200)")
     parser.add_argument("--normalize-with", choices=("downstream", "pretraining"), default="downstream",
                         help="log-mel statistics: of the downstream train set (BYOL-A protocol) or stored in the model")
-    parser.add_argument("--batch-size", type=int, default=32, help="clips per embedding batch")
+    parser.add_argument("--batch-size", type=positive_int, default=32, help="clips per embedding batch")
     parser.add_argument("--clip-length", choices=("unit", "whole"), default="unit",
                         help="classification inputs: one seeded random crop of the task's unit length per clip, "
                              "shorter clips zero-padded (default, BYOL-A's protocol), or whole clips")
-    parser.add_argument("--unit-seconds", type=float, default=None,
+    parser.add_argument("--unit-seconds", type=positive_float, default=None,
                         help="the unit length for --clip-length unit (default: the dataset's published average "
                              "duration where the layout knows it, else the mean clip duration)")
-    parser.add_argument("--stats-crops", type=int, default=10000,
+    parser.add_argument("--stats-crops", type=positive_int, default=10000,
                         help="random training crops the normalisation statistics come from (default: 10000)")
-    parser.add_argument("--max-seconds", type=float, default=None,
+    parser.add_argument("--max-seconds", type=positive_float, default=None,
                         help="--clip-length whole: centre-crop clips longer than this")
     parser.add_argument("--name", default=None, help="file stem of the outputs (default: results, or the suite name)")
     return parser
@@ -146,6 +151,7 @@ def _evaluate(args, model):
     return results_frame(rows)
 
 
+@one_line_errors
 def main(argv=None):
     args = build_parser().parse_args(argv)
     from keras_audio_ssl.encoders import load_embedding_model
@@ -159,6 +165,9 @@ def main(argv=None):
         print("error: --unit-seconds applies to --tasks; with --suite each task keeps its own unit length",
               file=sys.stderr)
         return 2
+    from keras_audio_ssl.evaluation.results import check_output_folder
+
+    check_output_folder(args.output)  # before the work: a file there used to lose every result at the end
     failed = []
     try:
         if args.suite:

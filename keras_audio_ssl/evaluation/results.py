@@ -5,6 +5,8 @@ import os
 
 import pandas as pd
 
+from keras_audio_ssl import atomic_write
+
 
 def _format_cell(value, float_format):
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
@@ -45,12 +47,19 @@ def write_results(frame, output_dir, name="results", float_format="{:.4f}", titl
     os.makedirs(output_dir, exist_ok=True)
     csv_path = os.path.join(output_dir, f"{name}.csv")
     md_path = os.path.join(output_dir, f"{name}.md")
-    frame.to_csv(csv_path, index=False)
-    with open(md_path, "w") as f:
-        if title:
-            f.write(f"# {title}\n\n")
-        f.write(to_markdown(frame, float_format=float_format) + "\n")
+    atomic_write.write_text(csv_path, frame.to_csv(index=False))
+    atomic_write.write_text(md_path, (f"# {title}\n\n" if title else "") + to_markdown(frame, float_format=float_format)
+                            + "\n")
     return csv_path, md_path
+
+
+def check_output_folder(output_dir):
+    """Refuses, before any work, an output that cannot be a results folder (a file, or under one)."""
+    path = os.path.abspath(os.fspath(output_dir))
+    while path and not os.path.exists(path):
+        path = os.path.dirname(path)
+    if not os.path.isdir(path):
+        raise ValueError(f"The results folder cannot be created: {path} is a file. Received: output={output_dir}")
 
 
 def results_frame(results):

@@ -32,7 +32,7 @@ PROTOCOLS = ("linear", "mlp", "knn")
 
 def _has_label_column(csv_path):
     try:
-        table = pd.read_csv(csv_path)
+        table = pd.read_csv(csv_path, keep_default_na=False, na_values=[""])
     except Exception:  # Not a CSV table: not a task.
         return False
     label = "labels" if "labels" in table.columns else "label"

@@ -45,6 +45,7 @@ import re
 import keras
 import tensorflow as tf
 
+from keras_audio_ssl import atomic_write
 from keras_audio_ssl.export.model_parts import build_frames_model
 from keras_audio_ssl.export.model_parts import load_model_for_export
 from keras_audio_ssl.export.model_parts import min_samples as model_min_samples
@@ -103,6 +104,9 @@ def export_savedmodel(model_or_run_dir, output_dir, *, version=None, frames=True
         version = next_version(output_dir)
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise ValueError(f"`version` must be a positive integer. Received: version={version!r}")
+    if os.path.exists(output_dir) and not os.path.isdir(output_dir):
+        raise ValueError(f"The model base path is a file; it must be a folder (versions go inside). "
+                         f"Received: output={os.fspath(output_dir)}")
     path = os.path.join(os.fspath(output_dir), str(version))
     if os.path.exists(path):
         raise ValueError(
@@ -135,5 +139,8 @@ def export_savedmodel(model_or_run_dir, output_dir, *, version=None, frames=True
 
         archive.add_endpoint("frames", frames_fn, input_signature=[WAVEFORM_SPEC])
     os.makedirs(os.fspath(output_dir), exist_ok=True)
-    archive.write_out(path, verbose=False)
+    atomic_write.remove_leftovers(os.fspath(output_dir))  # versions a killed export left half-written
+    # Written as `.kas-tmp-<pid>-<version>` and renamed: TF Serving never sees a partial version.
+    with atomic_write.replacing(path, directory=True) as partial:
+        archive.write_out(partial, verbose=False)
     return path

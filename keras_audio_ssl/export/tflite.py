@@ -34,12 +34,14 @@ Quantization:
 
 import contextlib
 import io
+import math
 import os
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_audio_ssl import atomic_write
 from keras_audio_ssl.export.calibration import representative_waveforms
 from keras_audio_ssl.export.model_parts import find_encoder
 from keras_audio_ssl.export.model_parts import find_front_end
@@ -168,6 +170,9 @@ def export_tflite(
     """
     if quantize not in QUANTIZE_MODES:
         raise ValueError(f"`quantize` must be one of {QUANTIZE_MODES}. Received: quantize={quantize!r}")
+    output_path = _checked_output_file(output_path)
+    if not (isinstance(clip_seconds, (int, float)) and math.isfinite(clip_seconds) and clip_seconds > 0):
+        raise ValueError(f"`clip_seconds` must be a positive finite number. Received: clip_seconds={clip_seconds!r}")
     model = load_model_for_export(model_or_run_dir)
     num_samples = int(round(float(clip_seconds) * SAMPLE_RATE))
     minimum = model_min_samples(model)
@@ -191,10 +196,19 @@ def export_tflite(
             )
         else:
             tflite_bytes = converter.convert()
+    atomic_write.write_bytes(output_path, tflite_bytes)  # a full disk or a kill keeps the previous file
+    return output_path
+
+
+def _checked_output_file(output_path):
+    """The output path, its folder created; refused before the (slow) conversion when it is a folder."""
     output_path = os.fspath(output_path)
-    os.makedirs(os.path.dirname(os.path.abspath(output_path)), exist_ok=True)
-    with open(output_path, "wb") as f:
-        f.write(tflite_bytes)
+    if os.path.isdir(output_path):
+        raise ValueError(f"The output must be a file path, not a folder. Received: output={output_path}")
+    folder = os.path.dirname(os.path.abspath(output_path))
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise ValueError(f"The output's folder {folder} is a file. Received: output={output_path}")
+    os.makedirs(folder, exist_ok=True)
     return output_path
 
 

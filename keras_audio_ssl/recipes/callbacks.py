@@ -95,7 +95,10 @@ class EncoderCheckpoint(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         os.makedirs(self.directory, exist_ok=True)
-        self.encoder.save_weights(os.path.join(self.directory, f"encoder_epoch_{epoch + 1:03d}.weights.h5"))
+        from keras_audio_ssl.atomic_write import save_with
+
+        path = os.path.join(self.directory, f"encoder_epoch_{epoch + 1:03d}.weights.h5")
+        save_with(self.encoder.save_weights, path, model=self.encoder)
         if self.keep is None:
             return
         saved = sorted(f for f in os.listdir(self.directory) if f.startswith("encoder_epoch_"))

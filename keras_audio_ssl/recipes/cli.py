@@ -14,6 +14,7 @@ import json
 import os
 import sys
 
+from keras_audio_ssl.cli_errors import one_line_errors
 from keras_audio_ssl.recipes.presets import load_preset
 from keras_audio_ssl.recipes.presets import recipe_defaults
 from keras_audio_ssl.recipes.presets import resolve_config
@@ -101,6 +102,7 @@ def parse_args(fit_fn, argv=None, prog=None):
     return data, output_dir, config
 
 
+@one_line_errors  # a full disk, a file where a folder belongs, ...: one line too
 def main(fit_fn, argv=None, prog=None):
     """Runs one recipe from the command line; user mistakes print one line and exit 2."""
     from keras_audio_ssl.recipes.callbacks import TrainingDivergedError
@@ -115,6 +117,7 @@ def main(fit_fn, argv=None, prog=None):
     return 0
 
 
+@one_line_errors
 def main_any(argv=None):
     """`python -m keras_audio_ssl.recipes`: the method comes from the preset's "method" key or --method."""
     argv = list(sys.argv[1:] if argv is None else argv)

@@ -55,6 +55,7 @@ import time
 import numpy as np
 
 from keras_audio_ssl import precision
+from keras_audio_ssl import run_lock
 from keras_audio_ssl.recipes import run_state
 from keras_audio_ssl.recipes.callbacks import EncoderCheckpoint
 from keras_audio_ssl.recipes.callbacks import ReportDecodeFailures
@@ -343,6 +344,7 @@ def _say(verbose, message):
         print(message, flush=True)
 
 
+@run_lock.holding_run_lock  # one writer per run directory; a second is refused naming the holder
 def pretrain(data, *, method, settings, build_method, state_shaping=(), segments_per_clip=1, callbacks=None):
     """Pretrains a self-supervised method and writes the run directory (see the module docstring).
 
@@ -622,6 +624,6 @@ def _write_final_artefacts(output_dir, encoder, mean, std, build_embedding_model
     save = run_state.save_atomic
     encoder = precision.float32_copy(encoder)  # the trained weights, computing in float32 whatever the policy
     save(encoder.save, os.path.join(output_dir, "encoder.keras"))
-    save(encoder.save_weights, os.path.join(output_dir, "encoder.weights.h5"))
+    save(encoder.save_weights, os.path.join(output_dir, "encoder.weights.h5"), model=encoder)
     embedding_model = build_embedding_model(encoder, mean=mean, std=std, front_end=front_end_layer)
     save(embedding_model.save, os.path.join(output_dir, "embedding_model.keras"))

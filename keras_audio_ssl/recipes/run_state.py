@@ -27,34 +27,15 @@ import os
 
 import keras
 
+from keras_audio_ssl import atomic_write
+
 STATE_DIR = os.path.join("checkpoints", "state")
 STATE_FILE = os.path.join("checkpoints", "state.json")
 HISTORY_FILE = "history.csv"
-_TMP = ".tmp"
 
-
-def fsync_dir(path):
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def write_text_atomic(path, text):
-    """Writes `text` to `path` through a flushed temporary file and a rename."""
-    tmp = path + _TMP
-    with open(tmp, "w", newline="") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    fsync_dir(os.path.dirname(os.path.abspath(path)))
+# The one writing discipline (temporary sibling with a reserved prefix, fsync, rename): see atomic_write.
+fsync_dir = atomic_write.fsync_dir
+write_text_atomic = atomic_write.write_text
 
 
 def read_json(path):
@@ -68,28 +49,17 @@ def read_json(path):
 
 
 def write_json_atomic(path, obj):
-    write_text_atomic(path, json.dumps(obj, indent=2) + "\n")
+    atomic_write.write_json(path, obj)
 
 
-def save_atomic(save_fn, path):
-    """Calls `save_fn(tmp_path)` then renames the result to `path` (Keras needs the real suffix)."""
-    folder, name = os.path.split(os.path.abspath(path))
-    stem, dot, suffix = name.partition(".")
-    tmp = os.path.join(folder, f"{stem}{_TMP}{dot}{suffix}")
-    save_fn(tmp)
-    with open(tmp, "rb+") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    fsync_dir(folder)
+def save_atomic(save_fn, path, model=None):
+    """Calls `save_fn(tmp_path)` then renames the result to `path` (`model`: check the disk's room first)."""
+    atomic_write.save_with(save_fn, path, model=model)
 
 
 def remove_stale_temporaries(folder):
-    """Deletes what a killed write left behind (names holding `.tmp`)."""
-    if not os.path.isdir(folder):
-        return
-    for name in os.listdir(folder):
-        if _TMP in name:
-            os.remove(os.path.join(folder, name))
+    """Deletes what a killed write left behind: only names with the project's reserved prefix."""
+    atomic_write.remove_leftovers(folder)
 
 
 class RunState:
@@ -233,7 +203,7 @@ class EpochStateCheckpoint(keras.callbacks.Callback):
         folder = os.path.join(self.state.output_dir, STATE_DIR)
         os.makedirs(folder, exist_ok=True)
         name = f"epoch_{epoch + 1:04d}.weights.h5"
-        save_atomic(self.model.save_weights, os.path.join(folder, name))
+        save_atomic(self.model.save_weights, os.path.join(folder, name), model=self.model)
         for key, value in (logs or {}).items():
             values = self.state.history.setdefault(key, [None] * epoch)
             values.extend([None] * (epoch - len(values)))

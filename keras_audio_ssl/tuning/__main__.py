@@ -23,6 +23,10 @@ Exit codes: 0 done, 1 the search stopped after too many failed trials in a row,
 import argparse
 import sys
 
+from keras_audio_ssl.cli_errors import one_line_errors
+from keras_audio_ssl.cli_errors import positive_float
+from keras_audio_ssl.cli_errors import positive_int
+
 #: Keys of a tuning preset (besides "method", "space", "description" and `_` comments).
 PRESET_KEYS = ("fixed", "oracle", "max_trials", "epochs", "minutes", "executions", "seed", "factor",
                "hyperband_iterations", "max_consecutive_failed_trials", "probe")
@@ -44,21 +48,21 @@ def build_parser():
     parser.add_argument("--output-dir", default=None, help="the search folder (default: runs/tuning_<method>)")
     parser.add_argument("--oracle", choices=("random", "bayesian", "hyperband"), default=None,
                         help="search algorithm (default: random)")
-    parser.add_argument("--max-trials", type=int, default=None, help="trials (default 10; Hyperband: a cap)")
-    parser.add_argument("--epochs", type=int, default=None,
+    parser.add_argument("--max-trials", type=positive_int, default=None, help="trials (default 10; Hyperband: a cap)")
+    parser.add_argument("--epochs", type=positive_int, default=None,
                         help="pretraining epochs of a trial (default 5); Hyperband: its max_epochs")
-    parser.add_argument("--minutes", type=float, default=None, help="pretraining time budget of a trial")
-    parser.add_argument("--executions", type=int, default=None, help="pretraining runs per trial (default 1)")
+    parser.add_argument("--minutes", type=positive_float, default=None, help="pretraining time budget of a trial")
+    parser.add_argument("--executions", type=positive_int, default=None, help="pretraining runs per trial (default 1)")
     parser.add_argument("--set", nargs="+", action="extend", default=[], metavar="KEY=VALUE",
                         help="fixed fit() settings of every trial, e.g. feature_d=64 batch_size=16")
     parser.add_argument("--seed", type=int, default=None, help="the oracle's seed, positive (default 1)")
-    parser.add_argument("--factor", type=int, default=None, help="Hyperband's reduction factor (default 3)")
-    parser.add_argument("--hyperband-iterations", type=int, default=None, help="Hyperband's sweeps (default 1)")
-    parser.add_argument("--max-failures", type=int, default=None, dest="max_consecutive_failed_trials",
+    parser.add_argument("--factor", type=positive_int, default=None, help="Hyperband's reduction factor (default 3)")
+    parser.add_argument("--hyperband-iterations", type=positive_int, default=None, help="Hyperband's sweeps (default 1)")
+    parser.add_argument("--max-failures", type=positive_int, default=None, dest="max_consecutive_failed_trials",
                         help="stop after this many failed trials in a row (default 3)")
-    parser.add_argument("--probe-runs", type=int, default=None, help="linear-probe seeds per task (default 3)")
-    parser.add_argument("--probe-epochs", type=int, default=None, help="probe epochs, early stopped (default 200)")
-    parser.add_argument("--max-seconds", type=float, default=None, help="centre-crop longer task clips")
+    parser.add_argument("--probe-runs", type=positive_int, default=None, help="linear-probe seeds per task (default 3)")
+    parser.add_argument("--probe-epochs", type=positive_int, default=None, help="probe epochs, early stopped (default 200)")
+    parser.add_argument("--max-seconds", type=positive_float, default=None, help="centre-crop longer task clips")
     parser.add_argument("--overwrite", action="store_true", help="delete an existing search in --output-dir first")
     parser.add_argument("--fit-verbose", type=int, choices=(0, 1, 2), default=0, help="verbose of each fit()")
     parser.add_argument("--quiet", action="store_true", help="no line per trial")
@@ -83,6 +87,22 @@ def _fixed_from_flags(pairs, fit_fn):
     return fixed
 
 
+def _check_preset_types(preset, path):
+    """A tuning preset's values have the types `search()` takes, named when they do not."""
+    for key in ("fixed", "probe"):
+        if not isinstance(preset.get(key) or {}, dict):
+            raise ValueError(f"{key!r} in {path} must be a JSON object. Received: {key}={preset[key]!r}")
+    for key in ("max_trials", "epochs", "executions", "factor", "hyperband_iterations", "max_consecutive_failed_trials",
+                "seed"):
+        value = preset.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ValueError(f"{key!r} in {path} must be a positive integer. Received: {key}={value!r}")
+    minutes = preset.get("minutes")
+    if minutes is not None and (isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or
+                                not 0 < minutes < float("inf")):
+        raise ValueError(f"'minutes' in {path} must be a positive number. Received: minutes={minutes!r}")
+
+
 def resolve(args):
     """The keyword arguments of `tuning.search()` from the parsed command line."""
     from keras_audio_ssl.tuning.space import load_search_file
@@ -99,6 +119,7 @@ def resolve(args):
     if preset.get("method", method) != method:
         raise ValueError(f"{args.space} is a preset for {preset['method']!r}, not {method!r}. "
                          f"Received: method={method!r}")
+    _check_preset_types(preset, args.space)
     fixed = dict(preset.get("fixed") or {})
     fixed.update(_fixed_from_flags(args.set, recipe_fit(method)))
     probe = dict(preset.get("probe") or {})
@@ -115,6 +136,7 @@ def resolve(args):
     return method, output_dir, kwargs
 
 
+@one_line_errors
 def main(argv=None):
     args = build_parser().parse_args(argv)
     from keras_audio_ssl.console import import_tensorflow_quietly
@@ -141,6 +163,9 @@ def main(argv=None):
     print("\n" + to_markdown(shown, float_format="{:.4g}"))
     print(f"\nwrote {tuner.project_dir}/trials.csv, trials.md"
           + (", best_preset.json" if tuner.best_trial() is not None else " (no trial completed)"))
+    if tuner.best_trial() is None:  # every trial failed: the search produced nothing to use
+        print(f"error: no trial completed; each trial's error.txt in {tuner.project_dir} says why", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -181,6 +181,8 @@ def check_spec(name, spec):
             raise ValueError(f"Hyperparameter {name!r}: {sampling} sampling needs min > 0. Received: {spec!r}")
         if "step" in spec:
             _check_number(name, "step", spec["step"], integer=kind == "int")
+            if not spec["step"] > 0:
+                raise ValueError(f"Hyperparameter {name!r}: step must be positive. Received: {spec!r}")
         if "default" in spec:
             _check_number(name, "default", spec["default"], integer=kind == "int")
             if not spec["min"] <= spec["default"] <= spec["max"]:
@@ -261,19 +263,19 @@ def default_space(method):
 
 def load_space(path):
     """Reads a space file (or a tuning preset holding `"space"`); see `load_search_file`."""
-    return load_search_file(path)["space"]
+    return load_search_file(path).get("space")
 
 
 def load_search_file(path):
     """Reads a search JSON file: a bare space, or a tuning preset.
 
-    A tuning preset is an object with a `"space"` and optionally `"method"`,
+    A tuning preset is an object with a `"space"` (else the method's default space) or a `"method"`, and
     `"fixed"` (fixed `fit()` settings), `"description"` and search settings
     (`"oracle"`, `"max_trials"`, `"epochs"`, `"minutes"`, `"executions"`,
     `"probe"`, ...), e.g. `recipes/tuning_byola_cpu.json`.
 
     Returns:
-        dict with at least `"space"` (comment keys removed).
+        dict with `"space"` unless a preset leaves it out (comment keys removed).
     """
     if not os.path.isfile(path):
         raise ValueError(f"Search space file not found. Received: path={path!r}")
@@ -284,7 +286,10 @@ def load_search_file(path):
             raise ValueError(f"Search space file {path} is not valid JSON: {e}. Received: path={path!r}") from e
     if not isinstance(content, dict):
         raise ValueError(f"Search space file {path} must hold a JSON object. Received: path={path!r}")
-    if isinstance(content.get("space"), dict):
+    if "space" in content and not isinstance(content["space"], dict):
+        raise ValueError(f"The \"space\" of tuning preset {path} must be a JSON object of name -> spec. "
+                         f"Received: space={content['space']!r}")
+    if isinstance(content.get("space"), dict) or "method" in content:  # a tuning preset (its space may be default)
         return {k: v for k, v in content.items() if not k.startswith("_") and k != "description"}
     return {"space": content}
 

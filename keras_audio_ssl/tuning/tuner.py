@@ -30,6 +30,7 @@ import keras_tuner
 import numpy as np
 import pandas as pd
 
+from keras_audio_ssl import atomic_write
 from keras_audio_ssl.recipes import run_state
 from keras_audio_ssl.recipes.callbacks import TimeBudget
 from keras_audio_ssl.tuning import space as space_lib
@@ -196,10 +197,9 @@ class DownstreamTuner(keras_tuner.Tuner):
             return parent
         source = self.run_dir(parent, execution)
         if os.path.isdir(source):
-            partial = run_dir + ".copying"
-            shutil.rmtree(partial, ignore_errors=True)
-            shutil.copytree(source, partial)
-            os.replace(partial, run_dir)
+            atomic_write.remove_leftovers(os.path.dirname(run_dir))  # a copy a killed search left half-done
+            with atomic_write.replacing(run_dir, directory=True) as partial:
+                shutil.copytree(source, partial, dirs_exist_ok=True)
         return parent
 
     def _pretrain(self, trial, settings, data, execution, done):

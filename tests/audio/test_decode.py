@@ -5,6 +5,7 @@ import types
 import numpy as np
 import pytest
 import scipy.signal
+import soundfile as sf
 import tensorflow as tf
 
 from keras_audio_ssl.audio import AudioDecodeError
@@ -245,3 +246,48 @@ def test_float_audio_slightly_over_full_scale_is_kept_as_stored(tmp_path):
     signal = np.linspace(-1.5, 1.5, 4000).astype(np.float32)
     sf.write(path, signal, 16000, subtype="FLOAT")
     np.testing.assert_array_equal(load_audio(path), signal)
+
+
+def test_a_fifo_is_refused_not_waited_on(tmp_path):
+    # Finding 7: evaluation and tools/embed.py hung on a manifest row / argument naming a FIFO.
+    fifo = tmp_path / "pipe.wav"
+    os.mkfifo(fifo)
+    with pytest.raises(AudioDecodeError, match="not a regular file"):
+        load_audio(str(fifo))
+
+
+def test_a_gsm_610_wav_decodes(tmp_path):
+    # Finding 6: libsndfile reports GSM 6.10 not seekable; soundfile then needs the frame count.
+    path = str(tmp_path / "gsm.wav")
+    tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(8000) / 8000)).astype(np.float32)
+    sf.write(path, tone, 8000, format="WAV", subtype="GSM610")
+    waveform = load_audio(path, sample_rate=8000)
+    assert 8000 <= waveform.shape[0] <= 8000 + 320 and np.isfinite(waveform).all()  # whole 160-sample GSM frames
+    assert np.corrcoef(waveform[400:7600], tone[400:7600])[0, 1] > 0.9  # a lossy codec, same tone
+
+
+@pytest.mark.parametrize("rate", [1, 999, 768001, 2_000_000_000])
+def test_absurd_header_rates_are_refused_naming_the_file_and_rate(tmp_path, rate):
+    # Finding 5: a "1 Hz" header resampled a 32 kB file to 256 M samples; "2 GHz" left one sample.
+    import struct
+
+    from keras_audio_ssl.data.checks import inspect_audio_file
+
+    path = str(tmp_path / "rate.wav")
+    sf.write(path, np.zeros(16000, np.int16), 16000, subtype="PCM_16")
+    with open(path, "r+b") as f:  # rewrite the fmt chunk's rate and byte rate
+        f.seek(24)
+        f.write(struct.pack("<II", rate, min(rate * 2, 2**32 - 1)))
+    for read in (load_audio, inspect_audio_file):
+        with pytest.raises(AudioDecodeError, match=f"{path}.*sample rate of {rate} Hz"):
+            read(path)
+
+
+@pytest.mark.parametrize("rate", [0, 1, 999, 10**9])
+def test_absurd_target_rates_are_refused(rate):
+    from keras_audio_ssl.data import make_pretraining_dataset
+
+    with pytest.raises(ValueError, match=f"Received: sample_rate={rate}"):
+        load_audio("any.wav", sample_rate=rate)
+    with pytest.raises(ValueError, match=f"Received: sample_rate={rate}"):
+        make_pretraining_dataset(np.zeros((4, 16000), np.float32), batch_size=2, sample_rate=rate)

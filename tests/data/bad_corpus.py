@@ -200,3 +200,59 @@ def write_corrupt_payload_flac(folder, name="corrupt_payload.flac"):
     with open(path, "wb") as f:
         f.write(bytes(raw))
     return path
+
+
+def _write_with_rate(path, rate):
+    """A 16-bit WAV whose header claims `rate` Hz (rate and byte rate rewritten)."""
+    import struct
+
+    sf.write(path, np.round(_signal(16000, seed=60)[:, 0] * 32767).astype(np.int16), SR, subtype="PCM_16")
+    with open(path, "r+b") as f:
+        f.seek(24)
+        f.write(struct.pack("<II", rate, min(rate * 2, 2**32 - 1)))
+
+
+#: What an entry point may do with a hostile input: decode it, or refuse / skip it in one named line.
+OK, REFUSED = "ok", "refused"
+
+
+def write_hostile_audio(folder):
+    """Every kind of hostile audio input tried so far; returns {kind: (path, expected outcome)}.
+
+    `expected` is `OK` (a valid file, however odd: it must decode) or `REFUSED`
+    (an error naming the file, or a counted skip with `skip_bad_files`). Kinds:
+    last round's broken and odd files, plus this round's corrupt FLAC payload,
+    GSM 6.10, absurd header rates, a FIFO, symlinks (broken, looping), a folder
+    named like audio, a non-UTF-8 file name and a truncated data chunk.
+    """
+    os.makedirs(folder, exist_ok=True)
+    kinds = {}
+    for name, odd in write_odd_files(os.path.join(folder, "odd")).items():
+        kinds[f"odd {name}"] = (odd.path, OK)
+    for name, path in write_broken_files(os.path.join(folder, "broken")).items():
+        if name != "missing.wav":
+            kinds[f"broken {name}"] = (path, REFUSED)
+    kinds["truncated data chunk"] = (write_truncated_data_file(folder)[0], OK)  # libsndfile reads what is there
+    kinds["corrupt FLAC payload"] = (write_corrupt_payload_flac(folder), REFUSED)
+    gsm = os.path.join(folder, "gsm610.wav")
+    sf.write(gsm, _signal(8000, seed=61)[:, 0], 8000, format="WAV", subtype="GSM610")
+    kinds["GSM 6.10 WAV"] = (gsm, OK)
+    for label, rate in (("1 Hz", 1), ("2 GHz", 2_000_000_000)):
+        path = os.path.join(folder, f"rate_{rate}.wav")
+        _write_with_rate(path, rate)
+        kinds[f"header rate {label}"] = (path, REFUSED)
+    fifo = os.path.join(folder, "fifo.wav")
+    os.mkfifo(fifo)
+    kinds["FIFO"] = (fifo, REFUSED)
+    os.symlink(os.path.join(folder, "nowhere.wav"), os.path.join(folder, "broken_link.wav"))
+    kinds["broken symlink"] = (os.path.join(folder, "broken_link.wav"), REFUSED)
+    loop = os.path.join(folder, "loop.wav")
+    os.symlink(loop, loop)
+    kinds["symlink loop"] = (loop, REFUSED)
+    os.makedirs(os.path.join(folder, "folder.wav"))
+    kinds["folder named .wav"] = (os.path.join(folder, "folder.wav"), REFUSED)
+    latin1 = os.path.join(os.fsencode(folder), "caf\xe9.wav".encode("latin-1"))  # not valid UTF-8
+    sf.write(os.path.join(folder, "latin1.wav"), _signal(8000, seed=62)[:, 0], SR, subtype="PCM_16")
+    os.rename(os.path.join(folder, "latin1.wav"), latin1)  # soundfile cannot open such a name itself
+    kinds["non-UTF-8 file name"] = (os.fsdecode(latin1), OK)
+    return kinds

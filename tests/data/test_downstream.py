@@ -166,3 +166,25 @@ def test_csv_manifest_folds_multi_label_and_errors(tmp_path):
     (tmp_path / "odd.csv").write_text("path,label,split\n0.wav,a,holdout\n")
     with pytest.raises(ValueError, match="holdout"):
         downstream.csv_manifest(str(tmp_path / "odd.csv"))
+
+
+def test_labels_that_pandas_reads_as_missing_are_labels(tmp_path):
+    # Finding 11: "None", "NA", "null" were read as NaN: "line 2 has an empty label".
+    rows = []
+    for i, label in enumerate(["None", "NA", "null", "n/a", "None", "NA", "null", "n/a"]):
+        _wav(str(tmp_path / f"{i}.wav"), seed=i)
+        rows.append(f"{i}.wav,{label},{'train' if i < 4 else 'test'}")
+    (tmp_path / "m.csv").write_text("path,label,split\n" + "\n".join(rows) + "\n")
+    task = downstream.csv_manifest(str(tmp_path / "m.csv"))
+    assert task.classes == ["NA", "None", "n/a", "null"]
+    (tmp_path / "empty.csv").write_text("path,label,split\n0.wav,x,train\n1.wav,,test\n")
+    with pytest.raises(ValueError, match="line 3 has an empty label"):
+        downstream.csv_manifest(str(tmp_path / "empty.csv"))
+
+
+def test_a_utf16_manifest_is_named(tmp_path):
+    _wav(str(tmp_path / "a.wav"))
+    path = tmp_path / "m.csv"
+    path.write_text("path,label,split\na.wav,x,train\n", encoding="utf-16")
+    with pytest.raises(ValueError, match=f"{path} is not UTF-8"):
+        downstream.csv_manifest(str(path))

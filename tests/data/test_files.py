@@ -131,3 +131,12 @@ def test_audio_rows_stream_a_manifest_in_chunks_like_read_manifest(tmp_path, cap
     with pytest.raises(ValueError, match="Received: split='dev'"):
         AudioRows(write_manifest(tmp_path / "n.csv", [("a.wav",)]), split="dev")
     assert list(AudioRows(tmp_path)) == [(str(tmp_path / "a.wav"), None), (str(tmp_path / "b.wav"), None)]
+
+
+def test_a_symlink_loop_is_listed_for_the_check_to_name(tmp_path):
+    # Finding 13: a looping symlink was dropped from a folder scan without a count.
+    from keras_audio_ssl.data import find_audio_files
+
+    loop = tmp_path / "loop.wav"
+    os.symlink(loop, loop)
+    assert find_audio_files(str(tmp_path)) == [str(loop)]

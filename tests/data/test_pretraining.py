@@ -331,3 +331,22 @@ def test_stateless_shuffle_is_a_permutation():
         assert out == again
     blocks = [int(x) for x in stateless_shuffle(ds, 4, tf.constant(3, tf.int64))]
     assert sorted(blocks[:4]) == [0, 1, 2, 3]  # a block shuffle stays within its block
+
+
+def test_skipping_every_host_decoded_file_keeps_the_in_graph_wavs(tmp_path):
+    # Finding 1: 8 good 16 kHz WAVs + one FLAC with a corrupt payload aborted with "no usable audio is left".
+    from keras_audio_ssl.data import DecodeFailures
+
+    root = tmp_path / "c"
+    root.mkdir()
+    goods = [_noise_file(str(root / f"good{i}.wav"), 1.0, i) for i in range(8)]
+    corrupt = bad_corpus.write_corrupt_payload_flac(str(root))
+    failures = DecodeFailures()
+    ds = make_pretraining_dataset(str(root), batch_size=2, seed=0, skip_bad_files=True, epochs=(0, 2),
+                                  decode_failures=failures)
+    batches = [b.numpy() for b in ds]
+    assert len(batches) == 2 * ds.steps_per_epoch
+    assert [p for p, _ in failures.items()] == [corrupt]
+    for batch in batches:
+        for segment in batch:
+            assert _locate(segment, goods)[0] >= 0

@@ -72,3 +72,15 @@ def test_bad_input_exits_2_with_one_line_naming_it(tmp_path, pool, task_csvs, ca
     assert main([*common[:2], "--data", str(tmp_path / "missing"), *common[4:]]) == 2
     assert "Pretraining data not found" in capsys.readouterr().err
     assert not os.path.exists(tmp_path / "s" / "trial_0")
+
+
+def test_a_search_whose_every_trial_failed_exits_1(tmp_path, pool, task_csvs, capsys):
+    # Finding 12: tuning exited 0 when every trial failed.
+    data = str(tmp_path / "pool")
+    synthetic.write_wav_folder(data, pool)
+    space = tmp_path / "space.json"
+    space.write_text(json.dumps({"mixup_ratio": {"type": "choice", "values": [1.5, 2.5]}}))  # fit() refuses both
+    rc = main(["--method", "byola", "--space", str(space), "--data", data, "--tasks", *task_csvs, "--output-dir",
+               str(tmp_path / "search"), "--max-trials", "2", "--epochs", "1", "--set", *TINY_FLAGS])
+    assert rc == 1
+    assert "no trial completed" in capsys.readouterr().err

@@ -17,6 +17,20 @@ def _split_labels(value):
     return (text.strip(),)
 
 
+def read_manifest_table(csv_path):
+    """The manifest's table with only empty cells missing: the labels "None", "NA", "null" are labels.
+
+    (pandas reads a dozen words as NaN by default, so a class named "None" became "an empty label".)
+    """
+    try:
+        return pd.read_csv(csv_path, keep_default_na=False, na_values=[""])
+    except UnicodeDecodeError as e:
+        raise ValueError(f"Manifest {csv_path} is not UTF-8 text ({e.reason} at byte {e.start}); save it as "
+                         f"UTF-8. Received: csv_path={csv_path}") from None
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"Manifest {csv_path} is empty. Received: csv_path={csv_path}") from None
+
+
 def csv_manifest(csv_path, *, name=None, multi_label=None, evaluation=None, check_files=True):
     """Reads a CSV manifest `path,label[,split][,fold][,start,end]` (or `labels` for multi-label).
 
@@ -36,7 +50,7 @@ def csv_manifest(csv_path, *, name=None, multi_label=None, evaluation=None, chec
     """
     if not os.path.isfile(csv_path):
         raise ValueError(f"Manifest not found: {csv_path}. Received: csv_path={csv_path}")
-    table = pd.read_csv(csv_path)
+    table = read_manifest_table(csv_path)
     if "path" not in table.columns:
         raise ValueError(f"Manifest {csv_path} has no `path` column. Received: columns={list(table.columns)}")
     label_column = "labels" if "labels" in table.columns else "label"
