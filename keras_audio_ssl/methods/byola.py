@@ -119,6 +119,8 @@ class BYOLA(SelfSupervisedMethod):
         "view_mean_post",
         "view_std_post",
     )
+    STATE_SHAPING = SelfSupervisedMethod.STATE_SHAPING + (
+        "memory_size", "random_linear_fader", "augmentations", "batch_norm_views", "initialization")
 
     def __init__(
         self,

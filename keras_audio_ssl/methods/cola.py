@@ -67,6 +67,8 @@ class COLA(SelfSupervisedMethod):
     """
 
     metric_names = ("loss", "embedding_std", "contrastive_accuracy", "logits_entropy")
+    STATE_SHAPING = SelfSupervisedMethod.STATE_SHAPING + ("projection_dim", "similarity", "augmentation", "memory_size")
+    SEGMENTS_PER_CLIP = 2
 
     def __init__(
         self,

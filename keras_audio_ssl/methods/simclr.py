@@ -80,6 +80,7 @@ class SimCLRAudio(SelfSupervisedMethod):
 
     Args:
         encoder: Keras model `[B, n_mels, T, 1]` -> `[B, d]`.
+        n_mels: int. Mel bands of the log-mel front end (the paper's 96).
         patch_frames: int. Frames per patch (101; 1.01 s at a 10 ms hop).
         separation: None (random, the paper's best) or frames between patches.
         mix_back_alpha: float in [0, 1]; 0 disables mix-back.
@@ -96,11 +97,13 @@ class SimCLRAudio(SelfSupervisedMethod):
     """
 
     metric_names = ("loss", "embedding_std", "contrastive_accuracy", "similarity_gap")
+    STATE_SHAPING = SelfSupervisedMethod.STATE_SHAPING + ("projection_dim", "hidden_dim", "mix_back_alpha", "augmentation")
 
     def __init__(
         self,
         encoder,
         *,
+        n_mels=96,
         patch_frames=101,
         separation=None,
         mix_back_alpha=0.05,
@@ -112,7 +115,7 @@ class SimCLRAudio(SelfSupervisedMethod):
         synchronized_batch_norm=False,
         **kwargs,
     ):
-        super().__init__(encoder, **kwargs)
+        super().__init__(encoder, n_mels=n_mels, **kwargs)
         check_simclr_arguments(temperature=temperature, mix_back_alpha=mix_back_alpha, policy=augmentation,
                                patch_frames=patch_frames, separation=separation)
         self.patch_frames = patch_frames
