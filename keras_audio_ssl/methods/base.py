@@ -134,9 +134,12 @@ class SelfSupervisedMethod(keras.Model):
         return found
 
     def set_pre_normalization(self, mean, std):
-        """Sets the dataset statistics of the pre-normalization (before the model is built)."""
+        """Sets the dataset statistics of the pre-normalization (before or after the model is built)."""
         self.pre_norm.mean, self.pre_norm.std = float(mean), float(std)
         self.pre_norm_mean, self.pre_norm_std = self.pre_norm.mean, self.pre_norm.std
+        if self.pre_norm.built:
+            self.pre_norm.mean_weight.assign(self.pre_norm.mean)
+            self.pre_norm.std_weight.assign(self.pre_norm.std)
 
     def seeds(self, count):
         """`count` distinct layer seeds derived from `seed` (None each when unseeded)."""

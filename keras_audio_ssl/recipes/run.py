@@ -325,8 +325,9 @@ def pretrain(method, data, training, *, callbacks=None, **method_args):
     if has_state:
         _check_resume_compatible(run.output_dir, settings, TrainingSettings.STATE_SHAPING + method_class.STATE_SHAPING)
     keras.utils.set_random_seed(training.seed)
-    with _scope(strategy):
-        model = _build_method(method_class, method_args, training)
+    use_jit = resolve_jit_compile(training.jit_compile)
+    with _scope(strategy):  # built before any data is read: what the settings make impossible fails first
+        model = _build_method(method_class, method_args, training, use_jit)
     inputs = _Inputs(data, training, method_class.SEGMENTS_PER_CLIP)
 
     # Statistics: computed once per run directory and reused by every later call.
@@ -338,12 +339,6 @@ def pretrain(method, data, training, *, callbacks=None, **method_args):
         _say(run.verbose, f"Reusing the normalization statistics of {run.output_dir}: mean={stats['mean']:.4f} "
              f"std={stats['std']:.4f}")
     model.set_pre_normalization(stats["mean"], stats["std"])
-    use_jit = resolve_jit_compile(training.jit_compile)
-    with _scope(strategy):
-        model.compile(optimizer=keras.optimizers.Adam(training.learning_rate), jit_compile=use_jit)
-        model.build((None, training.segment_samples))
-        if not model.optimizer.built:
-            model.optimizer.build(model.trainable_variables)
     if training.initial_encoder is not None:  # warm start; a resume's checkpoint below replaces it
         from keras_audio_ssl.encoders.initial import apply_initial_encoder
 
@@ -462,10 +457,18 @@ def _scope(strategy):
     return strategy.scope() if strategy is not None else contextlib.nullcontext()
 
 
-def _build_method(method_class, method_args, training):
+def _build_method(method_class, method_args, training, use_jit):
+    """The method, compiled and built (its pre-normalization statistics are set later)."""
+    import keras
+
     with precision.policy_scope(training.dtype_policy):  # the float32 parts declare their own dtype
         encoder = build_encoder(training.encoder, training.feature_d, method_args.get("n_mels"))
-        return method_class(encoder, seed=training.seed, **method_args)
+        model = method_class(encoder, seed=training.seed, **method_args)
+    model.compile(optimizer=keras.optimizers.Adam(training.learning_rate), jit_compile=use_jit)
+    model.build((None, training.segment_samples))
+    if not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+    return model
 
 
 def _statistics(inputs, model, training, run):
