@@ -62,7 +62,7 @@ def make_fit(method, module=None, notes=""):
     Args:
         method: a registered method name.
         module: the module the function belongs to (its recipe's `__name__`).
-        notes: the recipe's words on its paper's defaults (its module docstring).
+        notes: the recipe's module docstring: its words on the paper's defaults.
     """
     from keras_audio_ssl import methods
     from keras_audio_ssl.recipes import run
@@ -90,6 +90,8 @@ def make_fit(method, module=None, notes=""):
     args = "\n".join(f"        {name}: {all_docs.get(name, '(undocumented)')} Default: {value!r}."
                      for name, value in all_defaults.items())
     class_name = entry.load().__name__
+    # The recipe's docstring after its title, less the command-line example.
+    notes = "\n\n".join(p for p in notes.split("\n\n")[1:] if not p.strip().startswith("python -m"))
     notes = "".join(f"    {line}\n" if line.strip() else "\n" for line in notes.strip("\n").splitlines())
     fit.__doc__ = f"""Pretrains `{class_name}` ("{entry.name}") and writes a run directory (see `recipes.run`).
 
@@ -118,6 +120,16 @@ def make_fit(method, module=None, notes=""):
     fit.__module__ = module or __name__
     fit.__qualname__ = "fit"
     return fit
+
+
+def run_if_main(fit, module_name):
+    """`python -m keras_audio_ssl.recipes.<method>`: runs the command line when the recipe module is `__main__`."""
+    if module_name == "__main__":
+        import sys
+
+        from keras_audio_ssl.recipes import cli
+
+        sys.exit(cli.main(fit))
 
 
 def fit_for(method):
