@@ -34,7 +34,7 @@ def check_augmentations(augmentations):
 def check_view_arguments(*, mixup_ratio, memory_size, virtual_crop_scale, freq_scale, time_scale):
     """Raises a `ValueError` naming the argument."""
     if isinstance(mixup_ratio, bool) or not isinstance(mixup_ratio, (int, float)) or not 0 <= mixup_ratio <= 1:
-        raise ValueError(f"`mixup_ratio` must be in [0, 1]. Received: mixup_ratio={mixup_ratio!r}")
+        raise ValueError(f"mixup_ratio must be a number in [0.0, 1.0]. Received: mixup_ratio={mixup_ratio!r}")
     if isinstance(memory_size, bool) or not isinstance(memory_size, int) or memory_size < 1:
         raise ValueError(f"`memory_size` must be a positive integer. Received: memory_size={memory_size!r}")
     for name, pair in (("virtual_crop_scale", virtual_crop_scale), ("freq_scale", freq_scale),

@@ -80,7 +80,6 @@ class SimCLRAudio(SelfSupervisedMethod):
 
     Args:
         encoder: Keras model `[B, n_mels, T, 1]` -> `[B, d]`.
-        n_mels: int. Mel bands of the log-mel front end (the paper's 96).
         patch_frames: int. Frames per patch (101; 1.01 s at a 10 ms hop).
         separation: None (random, the paper's best) or frames between patches.
         mix_back_alpha: float in [0, 1]; 0 disables mix-back.
@@ -92,8 +91,10 @@ class SimCLRAudio(SelfSupervisedMethod):
         hidden_dim, projection_dim: head widths (None: hidden = d).
         temperature: NT-Xent temperature.
         synchronized_batch_norm: bool. Synchronize the head's BatchNorm across replicas.
-        **kwargs: `SelfSupervisedMethod` arguments (`n_mels` (96 in the
-            paper), `front_end`, `pre_norm_mean`, `pre_norm_std`, `seed`, ...).
+        **kwargs: `SelfSupervisedMethod` arguments (`n_mels`: the paper's
+            96 is the recipe's, the class keeps the base's 64 that the default
+            encoders are built for; `front_end`, `pre_norm_mean`, `pre_norm_std`,
+            `seed`, ...).
     """
 
     metric_names = ("loss", "embedding_std", "contrastive_accuracy", "similarity_gap")
@@ -103,7 +104,6 @@ class SimCLRAudio(SelfSupervisedMethod):
         self,
         encoder,
         *,
-        n_mels=96,
         patch_frames=101,
         separation=None,
         mix_back_alpha=0.05,
@@ -115,7 +115,7 @@ class SimCLRAudio(SelfSupervisedMethod):
         synchronized_batch_norm=False,
         **kwargs,
     ):
-        super().__init__(encoder, n_mels=n_mels, **kwargs)
+        super().__init__(encoder, **kwargs)
         check_simclr_arguments(temperature=temperature, mix_back_alpha=mix_back_alpha, policy=augmentation,
                                patch_frames=patch_frames, separation=separation)
         self.patch_frames = patch_frames
