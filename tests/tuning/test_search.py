@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from keras_audio_ssl.recipes import byola
+from keras_audio_ssl.recipes import cli
 from keras_audio_ssl.recipes import multi_strategy
 from keras_audio_ssl.recipes.presets import recipe_defaults
 from keras_audio_ssl.tuning import PretrainingHyperModel
@@ -105,7 +106,7 @@ def test_search_resumes_after_an_interruption_without_retraining_finished_trials
 
     # The best preset is the best trial's settings, in the recipe's --config format.
     best = table.loc[table["score"].idxmax()]
-    data, _, config = byola.parse_args(["--config", os.path.join(out, "best_preset.json"), "--data", "pool/"])
+    data, _, config = cli.parse_args(byola.fit, ["--config", os.path.join(out, "best_preset.json"), "--data", "pool/"])
     assert data == "pool/"
     assert config["learning_rate"] == pytest.approx(best["learning_rate"])
     assert config["ema_decay"] == pytest.approx(best["ema_decay"])
