@@ -117,15 +117,15 @@ def _pm(table, methods, baselines=None):
     return shown
 
 
-# name -> (recipe, settings on top of the shared budget). COLA' is COLA on BYOL-A's
-# encoder, pre-normalisation and learning rate (Niizumi et al. 2021, Sec. IV-A6). A method
-# whose settings name its own `encoder` (and `feature_d`) is compared with a random encoder
-# of that architecture and width.
+# Benchmark row -> (registered method, settings on top of the shared budget): the variants the
+# README's table compares; every method comes from `keras_audio_ssl.methods` (checked in `run`).
+# COLA' is COLA on BYOL-A's encoder, pre-normalisation and learning rate (Niizumi et al. 2021,
+# Sec. IV-A6). A variant whose settings name its own `encoder` (and `feature_d`) is compared
+# with a random encoder of that architecture and width.
 METHODS = {
     "byol-a": ("byola", {}),
-    # Niizumi et al. 2023: AudioNTT2022 (3072-d), Random Linear Fader, mixup ratio 0.2, lr 1e-4.
-    "byol-a v2": ("byola", {"encoder": "AudioNTT2022", "feature_d": 3072, "random_linear_fader": True,
-                            "mixup_ratio": 0.2, "learning_rate": 1e-4}),
+    # Niizumi et al. 2023, the preset recipes/byola_v2_audioset.json (one owner for v2's settings).
+    "byol-a v2": ("byola", "byola_v2_audioset"),
     "cola": ("cola", {}),
     "cola'": ("cola", {"learning_rate": 3e-4}),
     "cola'+": ("cola", {"learning_rate": 3e-4, "augmentation": "byola"}),
@@ -137,6 +137,18 @@ METHODS = {
     "multi-strategy clip+frame": ("multi_strategy", {"pitch_weight": 0.0}),
     "multi-strategy clip+pitch": ("multi_strategy", {"frame_weight": 0.0}),
 }
+
+
+def variant_settings(variant):
+    """`(method, settings)` of a benchmark row: its settings dict, or those of the preset it names."""
+    method, extra = METHODS[variant]
+    if isinstance(extra, str):
+        from keras_audio_ssl.recipes.presets import load_preset
+
+        extra = load_preset(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "recipes", extra))
+        if extra.pop("method", method) != method:
+            raise ValueError(f"The preset of {variant!r} is for another method. Received: method={method!r}")
+    return method, dict(extra)
 
 
 def probe_classification(models, tasks, *, probe_runs=10, seed=0, probe_epochs=200, clip_length="unit",
@@ -164,24 +176,22 @@ def random_embedding_model(encoder, feature_d, stats, seed, initialization="kera
     for every run) behind the pool's pre-normalisation `stats` and the given mel scale."""
     import keras
 
+    from keras_audio_ssl.audio import LogMelSpectrogram
     from keras_audio_ssl.encoders import build_embedding_model
     from keras_audio_ssl.layers.initialization import apply_initialization
     from keras_audio_ssl.recipes.run import build_encoder
-    from keras_audio_ssl.recipes.run import front_end
 
     keras.utils.set_random_seed(seed + 1)
     untrained = build_encoder(encoder, feature_d)
     apply_initialization(initialization, [untrained], seed=seed + 1)
-    return build_embedding_model(untrained, mean=stats["mean"], std=stats["std"],
-                                 front_end=front_end({"mel_scale": mel_scale}, n_mels=getattr(untrained, "n_mels", 64)))
+    front_end = None if mel_scale == "slaney" else LogMelSpectrogram(n_mels=untrained.n_mels, mel_scale=mel_scale)
+    return build_embedding_model(untrained, mean=stats["mean"], std=stats["std"], front_end=front_end)
 
 
 def run(benchmark=None, *, output="results/quality", methods=("byol-a",), build_size="small", epochs=100,
         minutes=25.0, feature_d=512, batch_size=64, pool_clips=None, probe_runs=10, frame_probe_runs=3,
         probe_epochs=200, clip_length="unit", max_seconds=None, seed=0, verbose=2, frame_tasks=True,
         encoder="audio_ntt2020"):
-    import importlib
-
     import tensorflow as tf
 
     from keras_audio_ssl.encoders import load_embedding_model
@@ -192,8 +202,14 @@ def run(benchmark=None, *, output="results/quality", methods=("byol-a",), build_
     from keras_audio_ssl.evaluation import load_tasks
     from keras_audio_ssl.evaluation import results_frame
     from keras_audio_ssl.evaluation import to_markdown
+    from keras_audio_ssl.recipes.schema import fit_for
+
+    from keras_audio_ssl import methods as registry
 
     unknown = [m for m in methods if m not in METHODS]
+    unregistered = sorted({method for method, _ in METHODS.values()} - set(registry.names()))
+    if unregistered:
+        raise ValueError(f"benchmarks/quality.py names methods the registry lacks. Received: {unregistered}")
     if unknown:
         raise ValueError(f"Unknown methods {unknown}; known: {sorted(METHODS)}. Received: methods={list(methods)}")
     tf.get_logger().setLevel("ERROR")  # every probe compiles a few small functions
@@ -206,9 +222,9 @@ def run(benchmark=None, *, output="results/quality", methods=("byol-a",), build_
 
     models, budgets, baselines, architectures, spent = {}, [], {}, {}, {}
     for method in methods:
-        recipe, extra = METHODS[method]
+        recipe, extra = variant_settings(method)
         extra = {"encoder": encoder, "feature_d": feature_d, **extra}
-        fit = importlib.import_module(f"keras_audio_ssl.recipes.{recipe}").fit
+        fit = fit_for(recipe)
         run_dir = os.path.join(output, f"{method.replace(chr(39), '_prime').replace(' ', '_')}_run")
         print(f"[quality] pretraining {method} ({extra['encoder']}, d={extra['feature_d']}) on {len(pool)} pool clips: "
               f"<= {epochs} epochs, <= {minutes} min, batch {batch}", flush=True)

@@ -10,7 +10,7 @@ cores: their rate shows what the distribution machinery costs, not a speed-up. W
 `--replicas` counts GPUs.
 
 Per replica count, at one global batch:
-  step         `model.fit` of the recipe's BYOL-A (`recipes.byola.build_method`) under
+  step         `model.fit` of the recipe's BYOL-A (`methods.BYOLA`) under
                MirroredStrategy on in-memory waveform batches (augmentation on device, no file
                decoding), clips/s over a timed epoch after a warm-up epoch;
   collectives  the step's cross-replica work alone, under the same strategy: an all-reduce of
@@ -53,11 +53,11 @@ def measure_replicas(replicas, global_batch, feature_d, steps, encoder="audio_nt
 
     import keras
 
-    from keras_audio_ssl.recipes.byola import build_method
+    from keras_audio_ssl.methods import BYOLA
     from keras_audio_ssl.recipes.run import build_encoder
 
     with strategy.scope():
-        model = build_method(build_encoder(encoder, feature_d), mean=-5.0, std=4.0, seed=0)
+        model = BYOLA(build_encoder(encoder, feature_d), pre_norm_mean=-5.0, pre_norm_std=4.0, seed=0)
         model.compile(optimizer=keras.optimizers.Adam(3e-4), jit_compile=False)
         model.build((None, 15200))
         model.optimizer.build(model.trainable_variables)

@@ -147,11 +147,11 @@ def _byola(feature_d, jit, batch_size=None, encoder=DEFAULT_ENCODER, dtype_polic
     import keras
 
     from keras_audio_ssl.precision import policy_scope
-    from keras_audio_ssl.recipes.byola import build_method
+    from keras_audio_ssl.methods import BYOLA
     from keras_audio_ssl.recipes.run import build_encoder
 
     with policy_scope(dtype_policy):
-        model = build_method(build_encoder(encoder, feature_d), mean=-5.0, std=4.0, seed=0)
+        model = BYOLA(build_encoder(encoder, feature_d), pre_norm_mean=-5.0, pre_norm_std=4.0, seed=0)
     model.compile(optimizer=keras.optimizers.Adam(3e-4), jit_compile=jit)
     model.build((None, 15200))
     model.optimizer.build(model.trainable_variables)

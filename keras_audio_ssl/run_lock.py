@@ -116,11 +116,12 @@ def _is_chief_process():
 
 
 def holding_run_lock(pretrain):
-    """Decorates `pretrain(data, *, settings, ...)`: the run directory is locked for the call."""
+    """Decorates `pretrain(method, data, training, ...)`: `training.output_dir` is locked for the call."""
 
     @functools.wraps(pretrain)
     def locked(*args, **kwargs):
-        output_dir = kwargs.get("settings", {}).get("output_dir")
+        training = kwargs["training"] if "training" in kwargs else (args[2] if len(args) > 2 else None)
+        output_dir = getattr(training, "output_dir", None)
         if not isinstance(output_dir, (str, os.PathLike)) or not os.fspath(output_dir).strip() or \
                 not _is_chief_process():
             return pretrain(*args, **kwargs)  # the settings check names a bad output_dir

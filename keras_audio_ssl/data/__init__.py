@@ -10,7 +10,9 @@ from keras_audio_ssl.data.files import AudioRows
 from keras_audio_ssl.data.files import find_audio_files
 from keras_audio_ssl.data.files import read_manifest
 from keras_audio_ssl.data.pretraining import DecodeFailures
+from keras_audio_ssl.data.pretraining import PretrainingData
 from keras_audio_ssl.data.pretraining import make_pretraining_dataset
+from keras_audio_ssl.data.pretraining import pretraining_data
 from keras_audio_ssl.data.pretraining import raise_decode_failure
 from keras_audio_ssl.data.tfrecords import parse_audio_example
 from keras_audio_ssl.data.tfrecords import read_tfrecord_shards

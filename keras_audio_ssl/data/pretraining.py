@@ -4,6 +4,7 @@ import json
 import os
 import random
 import threading
+import typing
 
 import numpy as np
 import tensorflow as tf
@@ -24,7 +25,32 @@ from keras_audio_ssl.data.tfrecords import read_tfrecord_shards
 AUTOTUNE = tf.data.AUTOTUNE
 
 
-def make_pretraining_dataset(
+class PretrainingData(typing.NamedTuple):
+    """What `pretraining_data` built.
+
+    Attributes:
+        dataset: the `tf.data.Dataset` of batches.
+        audio_files: the checked files of a file source (pass them as `source` to build another
+            dataset without checking the files again), else None.
+        num_examples: the clip count when known, else None.
+        steps_per_epoch: batches per epoch of a dataset built with `epochs` (None when the
+            source's size is unknown: then each iteration is one re-randomized pass), else None.
+        decode_failures: the `DecodeFailures` that run-time decode failures are recorded in.
+    """
+
+    dataset: object
+    audio_files: object
+    num_examples: object
+    steps_per_epoch: object
+    decode_failures: object
+
+
+def make_pretraining_dataset(source, **kwargs):
+    """`pretraining_data(source, **kwargs).dataset`: the batches alone (see `pretraining_data`)."""
+    return pretraining_data(source, **kwargs).dataset
+
+
+def pretraining_data(
     source,
     *,
     batch_size,
@@ -91,8 +117,10 @@ def make_pretraining_dataset(
             `(first, stop)`: epochs `first .. stop - 1` back to back, each drawn
             from `(seed, epoch)` alone, so a run resumed at epoch k reads exactly
             the batches an uninterrupted run read in its epochs k, k+1, ...
-            The dataset then carries `steps_per_epoch` (None when the source's
-            size is unknown: pass `steps_per_epoch`, or `repeat=True` with it).
+            The result's `steps_per_epoch` says how many batches each epoch has;
+            when the source's size is unknown and `steps_per_epoch` is not given,
+            the dataset is one pass re-randomized on every iteration instead (a
+            resume then restarts the epoch randomness), `steps_per_epoch` None.
         steps_per_epoch: with `epochs`, batches per epoch (default: one pass).
         segments_per_clip: crops per clip, each drawn independently (COLA's
             positive pairs: 2). Above 1 the batches are `[B, S, segment_samples]`.
@@ -134,12 +162,9 @@ def make_pretraining_dataset(
     (the epoch's stream restarts to fill the missing ones).
 
     Returns:
-        `tf.data.Dataset` of float32 `[batch_size, segment_samples]` (or
-        `[batch_size, segments_per_clip, segment_samples]`). Its
-        attribute `audio_files` holds the checked files of a file source
-        (pass them as `source` to build another dataset without checking the
-        files again), `num_examples` the clip count when known,
-        `decode_failures` the run-time decode failures.
+        `PretrainingData`: the `tf.data.Dataset` of float32 `[batch_size,
+        segment_samples]` (or `[batch_size, segments_per_clip, segment_samples]`)
+        batches, the checked files, the clip count and the steps per epoch.
 
     Example:
     >>> ds = make_pretraining_dataset("corpus/", batch_size=256, seed=42)
@@ -214,20 +239,18 @@ def make_pretraining_dataset(
     if data_service is not None:
         _check_graph_decodable(kind, items, sample_rate)
 
-    if epochs is None:
+    files = items if kind == "files" else None
+    if steps_per_epoch is None and not repeat and num_examples is not None and epochs is not None:
+        steps_per_epoch = num_examples // batch_size if drop_remainder else -(-num_examples // batch_size)
+    if epochs is None or (steps_per_epoch is None and not repeat and pipeline.count == 1):
         segments = segments_of(seed, reshuffle=True)
         if repeat:
             segments = segments.repeat()
         dataset = segments.batch(pipeline.replica_batch, drop_remainder=drop_remainder)
         dataset = _served(dataset, data_service).prefetch(AUTOTUNE)
-        dataset.audio_files = items if kind == "files" else None
-        dataset.num_examples = num_examples
-        dataset.decode_failures = decode_failures
-        return dataset
+        return PretrainingData(dataset, files, num_examples, None, decode_failures)
 
     first, stop = (int(e) for e in epochs)
-    if steps_per_epoch is None and not repeat and num_examples is not None:
-        steps_per_epoch = num_examples // batch_size if drop_remainder else -(-num_examples // batch_size)
     if repeat and steps_per_epoch is None:
         raise ValueError(f"repeat=True with `epochs` needs `steps_per_epoch`. Received: epochs={epochs}")
 
@@ -247,11 +270,7 @@ def make_pretraining_dataset(
         return batches if steps_per_epoch is None else batches.take(steps_per_epoch * pipeline.replicas)
 
     dataset = _served(tf.data.Dataset.range(first, stop).flat_map(one_epoch), data_service).prefetch(AUTOTUNE)
-    dataset.steps_per_epoch = steps_per_epoch
-    dataset.audio_files = items if kind == "files" else None
-    dataset.num_examples = num_examples
-    dataset.decode_failures = decode_failures
-    return dataset
+    return PretrainingData(dataset, files, num_examples, steps_per_epoch, decode_failures)
 
 
 class PipelineShard:

@@ -50,11 +50,20 @@ class SelfSupervisedMethod(keras.Model):
     optimizer in a `keras.optimizers.LossScaleOptimizer` when the encoder
     computes in float16.
 
+    Hyperparameters (`hyperparameters()`): the keyword arguments of the
+    class's `__init__` and its bases', with the paper's values as defaults,
+    documented once in the class docstring; `recipes.run.pretrain` builds a
+    method from them. `STATE_SHAPING` names those that shape the saved state
+    (a resume with other values is refused); `SEGMENTS_PER_CLIP` is how many
+    crops of each clip a batch holds (`[B, S, N]` when above 1).
+
     Args:
         encoder: Keras model `[B, n_mels, T, 1]` -> `[B, d]` (see `encoders.get`).
-        n_mels: int. Mel bins of the default front end.
+        n_mels: int. Mel bins of the default front end (64, BYOL-A's).
+        mel_scale: `"slaney"` (librosa; the released BYOL-A weights) or `"htk"`
+            (torchaudio; the official BYOL-A training code) for the default front end.
         front_end: optional layer waveform `[B, N]` -> `[B, F, T, 1]`; default
-            `LogMelSpectrogram(n_mels=n_mels)` (BYOL-A's settings).
+            `LogMelSpectrogram(n_mels=n_mels, mel_scale=mel_scale)` (BYOL-A's settings).
         pre_norm_mean, pre_norm_std: dataset log-mel statistics, or call
             `adapt()` before training.
         collapse_threshold: float. `fit` warns once (RuntimeWarning, at an
@@ -66,12 +75,19 @@ class SelfSupervisedMethod(keras.Model):
 
     #: Metric trackers, created in `__init__` and fed from the diagnostics.
     metric_names = ("loss", "embedding_std")
+    #: Hyperparameters that shape the saved state (extended by each method).
+    STATE_SHAPING = ("n_mels", "mel_scale")
+    #: Crops of each clip per batch (COLA's positive pairs: 2).
+    SEGMENTS_PER_CLIP = 1
+    # Constructor arguments that are not hyperparameters: what `pretrain` supplies.
+    _NOT_HYPERPARAMETERS = ("encoder", "front_end", "pre_norm_mean", "pre_norm_std", "seed")
 
     def __init__(
         self,
         encoder,
         *,
         n_mels=64,
+        mel_scale="slaney",
         front_end=None,
         pre_norm_mean=None,
         pre_norm_std=None,
@@ -86,6 +102,7 @@ class SelfSupervisedMethod(keras.Model):
 
         self.encoder = encoder
         self.n_mels = n_mels
+        self.mel_scale = mel_scale
         self.pre_norm_mean = pre_norm_mean
         self.pre_norm_std = pre_norm_std
         self.collapse_threshold = float(collapse_threshold)
@@ -93,13 +110,36 @@ class SelfSupervisedMethod(keras.Model):
         if front_end is None:
             from keras_audio_ssl.audio import LogMelSpectrogram
 
-            front_end = LogMelSpectrogram(n_mels=n_mels, name="log_mel")
+            front_end = LogMelSpectrogram(n_mels=n_mels, mel_scale=mel_scale, name="log_mel")
             self._default_front_end = True
         else:
             self._default_front_end = False
         self.front_end = front_end
         self.pre_norm = augment.PreNormalization(mean=pre_norm_mean, std=pre_norm_std, name="pre_normalization")
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names}
+
+    @classmethod
+    def hyperparameters(cls):
+        """`{name: default}` of the method's hyperparameters (the keyword arguments of
+        every `__init__` from this class up to `SelfSupervisedMethod`, the paper's defaults)."""
+        import inspect
+
+        found = {}
+        for klass in cls.__mro__:
+            if not (isinstance(klass, type) and issubclass(klass, SelfSupervisedMethod)):
+                continue
+            for name, p in inspect.signature(klass.__init__).parameters.items():
+                if p.default is not p.empty and name not in cls._NOT_HYPERPARAMETERS:
+                    found.setdefault(name, p.default)
+        return found
+
+    def set_pre_normalization(self, mean, std):
+        """Sets the dataset statistics of the pre-normalization (before or after the model is built)."""
+        self.pre_norm.mean, self.pre_norm.std = float(mean), float(std)
+        self.pre_norm_mean, self.pre_norm_std = self.pre_norm.mean, self.pre_norm.std
+        if self.pre_norm.built:
+            self.pre_norm.mean_weight.assign(self.pre_norm.mean)
+            self.pre_norm.std_weight.assign(self.pre_norm.std)
 
     def seeds(self, count):
         """`count` distinct layer seeds derived from `seed` (None each when unseeded)."""
@@ -293,6 +333,7 @@ class SelfSupervisedMethod(keras.Model):
             {
                 "encoder": keras.saving.serialize_keras_object(self.encoder),
                 "n_mels": self.n_mels,
+                "mel_scale": self.mel_scale,
                 "front_end": None
                 if self._default_front_end
                 else keras.saving.serialize_keras_object(self.front_end),

@@ -31,6 +31,21 @@ def check_augmentations(augmentations):
     return blocks
 
 
+def check_view_arguments(*, mixup_ratio, memory_size, virtual_crop_scale, freq_scale, time_scale):
+    """Raises a `ValueError` naming the argument."""
+    if isinstance(mixup_ratio, bool) or not isinstance(mixup_ratio, (int, float)) or not 0 <= mixup_ratio <= 1:
+        raise ValueError(f"mixup_ratio must be a number in [0.0, 1.0]. Received: mixup_ratio={mixup_ratio!r}")
+    if isinstance(memory_size, bool) or not isinstance(memory_size, int) or memory_size < 1:
+        raise ValueError(f"`memory_size` must be a positive integer. Received: memory_size={memory_size!r}")
+    for name, pair in (("virtual_crop_scale", virtual_crop_scale), ("freq_scale", freq_scale),
+                       ("time_scale", time_scale)):
+        if (not isinstance(pair, (list, tuple)) or len(pair) != 2
+                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in pair)
+                or (name != "virtual_crop_scale" and pair[0] > pair[1])):
+            raise ValueError(f"`{name}` must be two positive numbers" + ("" if name == "virtual_crop_scale" else
+                             " (low <= high)") + f". Received: {name}={pair!r}")
+
+
 def check_batch_norm_views(batch_norm_views):
     if batch_norm_views not in BATCH_NORM_VIEWS:
         raise ValueError(f"`batch_norm_views` must be one of {BATCH_NORM_VIEWS}. "
@@ -119,6 +134,8 @@ class BYOLA(SelfSupervisedMethod):
         "view_mean_post",
         "view_std_post",
     )
+    STATE_SHAPING = SelfSupervisedMethod.STATE_SHAPING + (
+        "memory_size", "random_linear_fader", "augmentations", "batch_norm_views", "initialization")
 
     def __init__(
         self,
@@ -143,6 +160,8 @@ class BYOLA(SelfSupervisedMethod):
     ):
         super().__init__(encoder, **kwargs)
         momentum.check_ema_arguments(ema_decay, ema_schedule, ema_total_steps)
+        check_view_arguments(mixup_ratio=mixup_ratio, memory_size=memory_size, virtual_crop_scale=virtual_crop_scale,
+                             freq_scale=freq_scale, time_scale=time_scale)
         self.augmentations = check_augmentations(augmentations)
         check_batch_norm_views(batch_norm_views)
         self.batch_norm_views = batch_norm_views

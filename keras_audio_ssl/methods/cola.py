@@ -15,8 +15,14 @@ _SIMILARITIES = ("bilinear", "cosine")
 _AUGMENTATIONS = ("none", "byola")
 
 
-def check_cola_arguments(*, similarity, temperature, augmentation):
-    """Raises a `ValueError` naming the argument; the recipe calls it before reading any data."""
+def check_cola_arguments(*, similarity, temperature, augmentation, projection_dim=512, memory_size=2048,
+                         mixup_ratio=0.4):
+    """Raises a `ValueError` naming the argument."""
+    for name, value in (("projection_dim", projection_dim), ("memory_size", memory_size)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+    if isinstance(mixup_ratio, bool) or not isinstance(mixup_ratio, (int, float)) or not 0 <= mixup_ratio <= 1:
+        raise ValueError(f"`mixup_ratio` must be in [0, 1]. Received: mixup_ratio={mixup_ratio!r}")
     if similarity not in _SIMILARITIES:
         raise ValueError(f"`similarity` must be one of {_SIMILARITIES}. Received: similarity={similarity!r}")
     if augmentation not in _AUGMENTATIONS:
@@ -67,6 +73,8 @@ class COLA(SelfSupervisedMethod):
     """
 
     metric_names = ("loss", "embedding_std", "contrastive_accuracy", "logits_entropy")
+    STATE_SHAPING = SelfSupervisedMethod.STATE_SHAPING + ("projection_dim", "similarity", "augmentation", "memory_size")
+    SEGMENTS_PER_CLIP = 2
 
     def __init__(
         self,
@@ -81,7 +89,8 @@ class COLA(SelfSupervisedMethod):
         **kwargs,
     ):
         super().__init__(encoder, **kwargs)
-        check_cola_arguments(similarity=similarity, temperature=temperature, augmentation=augmentation)
+        check_cola_arguments(similarity=similarity, temperature=temperature, augmentation=augmentation,
+                             projection_dim=projection_dim, memory_size=memory_size, mixup_ratio=mixup_ratio)
         self.projection_dim = projection_dim
         self.similarity = similarity
         self.temperature = float(temperature)

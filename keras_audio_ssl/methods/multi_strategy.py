@@ -74,6 +74,8 @@ class MultiStrategy(SelfSupervisedMethod):
 
     metric_names = ("loss", "embedding_std", "clip_loss", "frame_loss", "pitch_loss", "contrastive_accuracy",
                     "frame_accuracy")
+    STATE_SHAPING = SelfSupervisedMethod.STATE_SHAPING + ("projection_dim", "similarity")
+    SEGMENTS_PER_CLIP = 2
 
     def __init__(self, encoder, *, projection_dim=512, similarity="bilinear", temperature=0.2, frame_weight=1.0,
                  pitch_weight=1.0, m=0, factor_range=(0.8, 1.2), **kwargs):

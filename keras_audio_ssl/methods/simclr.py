@@ -91,11 +91,14 @@ class SimCLRAudio(SelfSupervisedMethod):
         hidden_dim, projection_dim: head widths (None: hidden = d).
         temperature: NT-Xent temperature.
         synchronized_batch_norm: bool. Synchronize the head's BatchNorm across replicas.
-        **kwargs: `SelfSupervisedMethod` arguments (`n_mels` (96 in the
-            paper), `front_end`, `pre_norm_mean`, `pre_norm_std`, `seed`, ...).
+        **kwargs: `SelfSupervisedMethod` arguments (`n_mels`: the paper's
+            96 is the recipe's, the class keeps the base's 64 that the default
+            encoders are built for; `front_end`, `pre_norm_mean`, `pre_norm_std`,
+            `seed`, ...).
     """
 
     metric_names = ("loss", "embedding_std", "contrastive_accuracy", "similarity_gap")
+    STATE_SHAPING = SelfSupervisedMethod.STATE_SHAPING + ("projection_dim", "hidden_dim", "mix_back_alpha", "augmentation")
 
     def __init__(
         self,

@@ -1,8 +1,10 @@
-"""Training recipes: plain functions with the papers' defaults, plus their command lines.
+"""Training recipes: the papers' overrides on the method classes and the shared `TrainingSettings`.
 
 `keras_audio_ssl.recipes.byola.fit(...)` pretrains BYOL-A, `recipes.cola.fit(...)` COLA,
 `recipes.simclr.fit(...)` SimCLR-audio, `recipes.multi_strategy.fit(...)` multiple sampling
-strategies; presets live in the repository's `recipes/` folder.
+strategies: each `fit` is generated (`recipes.schema.make_fit`) from the method class
+(`methods.get(name)`), `recipes.settings.TrainingSettings` and the recipe's `PAPER`, and calls
+`recipes.run.pretrain`. Presets live in the repository's `recipes/` folder.
 """
 
 import importlib

@@ -3,13 +3,16 @@
     python -m keras_audio_ssl.recipes.<method> --config recipes/<preset>.json --data <audio> [--flag value ...]
     python -m keras_audio_ssl.recipes --config recipes/<preset>.json --data <audio>   # method from the preset
 
-Settings resolve in order: the recipe's paper defaults (its `fit()` keyword
-defaults) <- the preset file <- explicit flags. Every keyword of the recipe's
-`fit()` is a flag (`feature_d` -> `--feature-d`), typed by its default.
+    python -m keras_audio_ssl.recipes --method my_package.simsiam:simsiam --data <audio>  # a method registered
+                                                                                    # by my_package.simsiam
+
+Settings resolve in order: the paper defaults (`recipes.schema.defaults`: the
+shared `TrainingSettings`, the method class's hyperparameters, the paper's
+overrides) <- the preset file <- explicit flags. Every setting is a flag
+(`feature_d` -> `--feature-d`), typed by its default.
 """
 
 import argparse
-import importlib
 import json
 import os
 import sys
@@ -18,9 +21,6 @@ from keras_audio_ssl.cli_errors import one_line_errors
 from keras_audio_ssl.recipes.presets import load_preset
 from keras_audio_ssl.recipes.presets import recipe_defaults
 from keras_audio_ssl.recipes.presets import resolve_config
-
-#: Recipe modules by method name (a preset's "method" key picks one).
-RECIPES = ("byola", "cola", "simclr", "multi_strategy")
 
 
 def parse_value(text, default):
@@ -43,19 +43,10 @@ def parse_value(text, default):
     return text
 
 
-def recipe_module(method):
-    if method not in RECIPES:
-        raise ValueError(f"Unknown method; expected one of {list(RECIPES)}. Received: method={method!r}")
-    return importlib.import_module(f"keras_audio_ssl.recipes.{method}")
-
-
 def parse_args(fit_fn, argv=None, prog=None):
     """Parses the command line of one recipe into `(data, output_dir, config)`."""
     defaults = recipe_defaults(fit_fn)
-    defaults.pop("callbacks", None)
-    module = sys.modules.get(fit_fn.__module__)
-    spec = getattr(module, "__spec__", None)  # run as `python -m ...recipes.byola` the module is __main__
-    method = (spec.name if spec is not None else fit_fn.__module__).rsplit(".", 1)[-1]
+    method = fit_fn.method
     parser = argparse.ArgumentParser(
         prog=prog or f"python -m keras_audio_ssl.recipes.{method}",
         description=f"Pretrain {method}. Settings: paper defaults <- --config preset <- explicit flags.",
@@ -131,9 +122,11 @@ def main_any(argv=None):
     if method is None:
         print("error: name the method with --method, or use a preset that has a \"method\" key", file=sys.stderr)
         return 2
+    from keras_audio_ssl.recipes.schema import fit_for
+
     try:
-        module = recipe_module(method)
+        fit = fit_for(method)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    return main(module.fit, argv, prog="python -m keras_audio_ssl.recipes")
+    return main(fit, argv, prog="python -m keras_audio_ssl.recipes")

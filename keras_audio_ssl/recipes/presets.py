@@ -1,6 +1,7 @@
-"""Presets: JSON files holding only what differs from a recipe's paper defaults.
+"""Presets: JSON files holding only what differs from a method's paper defaults.
 
-A preset is a flat JSON object of keyword arguments for the recipe's `fit()`.
+A preset is a flat JSON object of settings (`recipes.schema.defaults(method)`: the
+shared `TrainingSettings` and the method class's hyperparameters).
 Keys starting with `_` or named `description` are documentation and ignored;
 `method` names the recipe the preset is for (`python -m keras_audio_ssl.recipes`
 picks the recipe from it; `resolve_config` checks it).
@@ -8,21 +9,17 @@ picks the recipe from it; `resolve_config` checks it).
 the preset, explicit overrides — and rejects unknown keys, naming them.
 """
 
-import inspect
 import json
 import os
+
+from keras_audio_ssl.recipes import schema
 
 _DOC_KEYS = ("description",)
 
 
-def recipe_defaults(fit_fn):
-    """The keyword-only defaults of a recipe's `fit()` (its paper settings)."""
-    params = inspect.signature(fit_fn).parameters
-    return {
-        name: p.default
-        for name, p in params.items()
-        if p.kind == p.KEYWORD_ONLY and p.default is not inspect.Parameter.empty
-    }
+def recipe_defaults(method):
+    """Every setting of `method` (a registered name or its `fit`) with its paper default."""
+    return schema.defaults(method)
 
 
 def load_preset(path):
@@ -45,13 +42,13 @@ def load_preset(path):
     raise ValueError(f"Preset file not found (tried {candidates}). Received: path={path!r}")
 
 
-def resolve_config(fit_fn, preset=None, overrides=None):
-    """Merges defaults <- preset <- overrides into the full settings of `fit_fn`."""
-    defaults = recipe_defaults(fit_fn)
+def resolve_config(method, preset=None, overrides=None):
+    """Merges defaults <- preset <- overrides into the full settings of `method` (a name or its `fit`)."""
+    defaults = recipe_defaults(method)
     config = dict(defaults)
     preset = dict(preset or {})
-    method = fit_fn.__module__.rsplit(".", 1)[-1]
-    if preset.get("method", method) != method:
+    method = schema.method_name(method)
+    if str(preset.get("method", method)).rpartition(":")[2] != method:
         raise ValueError(
             f"The preset is for method {preset['method']!r}, not {method!r}; run it with that recipe. "
             f"Received: method={preset['method']!r}"
@@ -62,7 +59,7 @@ def resolve_config(fit_fn, preset=None, overrides=None):
         if unknown:
             raise ValueError(
                 f"Unknown setting(s) {unknown} in {source_name}; "
-                f"{fit_fn.__module__}.fit accepts {sorted(defaults)}. Received: {source_name}={source}"
+                f"method {method!r} accepts {sorted(defaults)}. Received: {source_name}={source}"
             )
         config.update(source)
     return config

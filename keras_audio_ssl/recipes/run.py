@@ -1,13 +1,15 @@
 """One `pretrain()` for every recipe: run directory, resume, statistics, logs, checkpoints, exports.
 
-A recipe (`recipes/byola.py`, `recipes/cola.py`, ...) holds its paper's defaults
-as keyword defaults of its `fit()` and a method builder; it calls `pretrain`,
-which writes the run directory:
+`pretrain(method, data, training, **method_args)` builds the method from its
+class (`methods.get(name)`), with `training` (a `recipes.settings.TrainingSettings`)
+and the method's hyperparameters; a recipe (`recipes/byola.py`, ...) only adds its
+paper's overrides. It writes the run directory:
 
     embedding_model.keras   waveform [B, N] 16 kHz -> embedding [B, d] (log-mel + frozen pre-norm + encoder)
     encoder.keras, encoder.weights.h5
     normalization.json      {"mean", "std"} of the log-mel (pre-normalization statistics)
-    config.json             the fully resolved settings, library versions, status, finished epochs
+    config.json             the training settings and the method's hyperparameters, library versions,
+                            status, finished epochs
     history.csv             one row per checkpointed epoch
     logs/                   TensorBoard
     checkpoints/            encoder_epoch_XXX.weights.h5 (last `keep_checkpoints`);
@@ -45,7 +47,8 @@ except into or out of mixed_float16, whose loss-scale optimizer has state of its
 """
 
 import contextlib
-import inspect
+import dataclasses
+import json
 import os
 import platform
 import shutil
@@ -62,29 +65,10 @@ from keras_audio_ssl.recipes.callbacks import ReportDecodeFailures
 from keras_audio_ssl.recipes.callbacks import SetLearningRate
 from keras_audio_ssl.recipes.callbacks import StopOnNaN
 from keras_audio_ssl.recipes.callbacks import TrainingDivergedError
+from keras_audio_ssl.recipes.settings import TrainingSettings
+from keras_audio_ssl.recipes.settings import check_fraction  # noqa: F401 (recipes and tests import it from here)
+from keras_audio_ssl.recipes.settings import check_positive_int  # noqa: F401
 
-#: Settings every recipe's `fit()` takes (with its own paper defaults).
-COMMON_SETTINGS = (
-    "output_dir",
-    "encoder",
-    "feature_d",
-    "epochs",
-    "batch_size",
-    "learning_rate",
-    "steps_per_epoch",
-    "norm_stats_samples",
-    "segment_samples",
-    "sample_rate",
-    "seed",
-    "jit_compile",
-    "dtype_policy",
-    "keep_checkpoints",
-    "verbose",
-    "skip_bad_files",
-    "data_service",
-)
-# Settings that shape the saved state: a resume must use the same values.
-_STATE_SHAPING = ("encoder", "feature_d", "segment_samples", "sample_rate")
 FINAL_ARTEFACTS = ("encoder.keras", "encoder.weights.h5", "embedding_model.keras", "normalization.json")
 
 
@@ -109,8 +93,12 @@ def resolve_jit_compile(jit_compile):
     return bool(tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("TPU"))
 
 
+
+
 def build_encoder(name, feature_d, n_mels=None):
     """The registered encoder `name`, with `feature_d` (and `n_mels`) where the architecture takes them."""
+    import inspect
+
     from keras_audio_ssl import encoders
 
     cls = encoders.get_class(name)
@@ -121,19 +109,6 @@ def build_encoder(name, feature_d, n_mels=None):
             raise ValueError(f"Encoder {name!r} has a fixed number of mel bands. Received: n_mels={n_mels}")
         kwargs["n_mels"] = n_mels
     return cls(**kwargs)
-
-
-def check_positive_int(name, value, allow_none=False):
-    if allow_none and value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        expected = "a positive integer" + (" or None" if allow_none else "")
-        raise ValueError(f"{name} must be {expected}. Received: {name}={value!r}")
-
-
-def check_fraction(name, value, low=0.0, high=1.0):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not low <= value <= high:
-        raise ValueError(f"{name} must be a number in [{low}, {high}]. Received: {name}={value!r}")
 
 
 STRATEGIES = ("mirrored", "multi_worker", "tpu")
@@ -255,36 +230,6 @@ def _chief_values(strategy, values):
     return [float(v) for v in result.numpy()]
 
 
-def _check_common(settings):
-    for name in ("feature_d", "epochs", "batch_size", "norm_stats_samples", "segment_samples", "sample_rate"):
-        check_positive_int(name, settings[name])
-    check_positive_int("steps_per_epoch", settings["steps_per_epoch"], allow_none=True)
-    check_positive_int("keep_checkpoints", settings["keep_checkpoints"], allow_none=True)
-    lr = settings["learning_rate"]
-    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.floating)) or not lr > 0:
-        raise ValueError(f"learning_rate must be a positive number (e.g. 3e-4). Received: learning_rate={lr!r}")
-    out = settings["output_dir"]
-    if not isinstance(out, (str, os.PathLike)) or not os.fspath(out).strip():
-        raise ValueError(f"output_dir must name a run directory. Received: output_dir={out!r}")
-    precision.check_dtype_policy(settings["dtype_policy"])
-    if settings["verbose"] not in (0, 1, 2):
-        raise ValueError(f"verbose must be 0, 1 or 2. Received: verbose={settings['verbose']!r}")
-    if not isinstance(settings["seed"], (int, np.integer)) or isinstance(settings["seed"], bool):
-        raise ValueError(f"seed must be an integer. Received: seed={settings['seed']!r}")
-    from keras_audio_ssl import encoders
-
-    if str(settings["encoder"]).lower().replace("-", "_") not in {n.lower() for n in _encoder_names(encoders)}:
-        raise ValueError(
-            f"Unknown encoder; expected one of {encoders.names()}. Received: encoder={settings['encoder']!r}"
-        )
-
-
-def _encoder_names(encoders):
-    names = set(encoders.names())
-    names.update(type_name for type_name in (encoders.get_class(n).__name__ for n in encoders.names()))
-    return names
-
-
 def _as_dataset_source(data):
     """NumPy arrays of waveforms become a tf.data.Dataset of 1-D clips."""
     if isinstance(data, np.ndarray):
@@ -345,22 +290,19 @@ def _say(verbose, message):
 
 
 @run_lock.holding_run_lock  # one writer per run directory; a second is refused naming the holder
-def pretrain(data, *, method, settings, build_method, state_shaping=(), segments_per_clip=1, callbacks=None):
+def pretrain(method, data, training, *, callbacks=None, **method_args):
     """Pretrains a self-supervised method and writes the run directory (see the module docstring).
 
     Args:
+        method: a registered method (`methods.names()`, or `"module:name"` of a module that
+            registers one) or a `SelfSupervisedMethod` subclass.
         data: a folder of audio, a CSV manifest, a TFRecord glob, a list of
             paths, a `tf.data.Dataset` of 1-D float32 waveforms, or a NumPy
             array `[clips, samples]`.
-        method: the method's name, recorded in `config.json` (`"byola"`, `"cola"`).
-        settings: every setting of the recipe's `fit()` (the `COMMON_SETTINGS`
-            and the method's own), JSON-serialisable; saved in `config.json`.
-        build_method: `build_method(encoder, mean=, std=)` -> an uncompiled
-            `SelfSupervisedMethod`.
-        state_shaping: the method's settings that change the saved state's
-            shape (a resume with other values is refused).
-        segments_per_clip: crops per clip in each batch (COLA: 2).
+        training: the shared settings, a `recipes.settings.TrainingSettings`.
         callbacks: extra Keras callbacks.
+        **method_args: the method's hyperparameters (`hyperparameters()` of its class); those
+            not given keep the class defaults (the paper's).
 
     Returns:
         `(model, history)`: the trained method and a `keras.callbacks.History`
@@ -372,171 +314,242 @@ def pretrain(data, *, method, settings, build_method, state_shaping=(), segments
     """
     import keras
 
-    from keras_audio_ssl.data import DecodeFailures
-    from keras_audio_ssl.data import make_pretraining_dataset
-    from keras_audio_ssl.encoders import build_embedding_model
-
-    settings = dict(settings, method=method)
-    strategy, settings["strategy"] = resolve_strategy(settings.get("strategy"))
-    role = worker_role(strategy)
-    _check_common(settings)
+    name, method_class = _method_class(method)
+    method_args = _method_arguments(method_class, method_args)
     # "auto" becomes the concrete policy here, so config.json records and resume compares what ran.
-    settings["dtype_policy"] = precision.resolve_dtype_policy(settings["dtype_policy"])
-    verbose = settings["verbose"] if role.is_chief else 0
-    if verbose == 1 and not sys.stdout.isatty():
-        verbose = 2  # progress bars redraw with carriage returns: one line per epoch in logs
-    epochs, seed = settings["epochs"], int(settings["seed"])
-    use_jit = resolve_jit_compile(settings["jit_compile"])
-    output_dir = os.path.abspath(os.fspath(settings["output_dir"]))
-    settings["output_dir"] = output_dir
-    # Every worker runs every save (a save may read variables that synchronise across workers);
-    # only the chief's land in the run directory, the others in a scratch folder removed at the end.
-    write_dir = output_dir if role.is_chief else _worker_scratch(output_dir, role)
-    os.makedirs(os.path.join(write_dir, run_state.STATE_DIR), exist_ok=True)
-    for folder in (write_dir, os.path.join(write_dir, "checkpoints"), os.path.join(write_dir, run_state.STATE_DIR)):
-        run_state.remove_stale_temporaries(folder)
-
-    state = run_state.RunState.read(output_dir)
+    training = dataclasses.replace(training, dtype_policy=precision.resolve_dtype_policy(training.dtype_policy))
+    strategy, strategy_info = resolve_strategy(training.strategy)
+    run = _Run(strategy, os.path.abspath(os.fspath(training.output_dir)), training.verbose)
+    settings = {**training.to_config(), **_jsonable(method_args), "method": name, "output_dir": run.output_dir,
+                "strategy": strategy_info}
+    state = run_state.RunState.read(run.output_dir)
     has_state = state.epochs_finished > 0 or bool(state.notes)
     if has_state:
-        _check_resume_compatible(output_dir, settings, _STATE_SHAPING + tuple(state_shaping))
-    keras.utils.set_random_seed(seed)
+        _check_resume_compatible(run.output_dir, settings, TrainingSettings.STATE_SHAPING + method_class.STATE_SHAPING)
+    keras.utils.set_random_seed(training.seed)
+    use_jit = resolve_jit_compile(training.jit_compile)
+    with _scope(strategy):  # built before any data is read: what the settings make impossible fails first
+        model = _build_method(method_class, method_args, training, use_jit)
+    inputs = _Inputs(data, training, method_class.SEGMENTS_PER_CLIP)
 
     # Statistics: computed once per run directory and reused by every later call.
-    norm_path = os.path.join(output_dir, "normalization.json")
-    stats = run_state.read_json(norm_path) if has_state else None
-    source = _as_dataset_source(data)
-    dataset_args = dict(
-        segment_samples=settings["segment_samples"],
-        sample_rate=settings["sample_rate"],
-        skip_bad_files=settings["skip_bad_files"],
-        decode_failures=DecodeFailures(),  # shared: a file that failed once is not decoded again
-    )
-    checked_files = None
+    stats = run_state.read_json(os.path.join(run.output_dir, "normalization.json")) if has_state else None
     if stats is None:
-        stats_ds = make_pretraining_dataset(
-            source,
-            batch_size=min(settings["batch_size"], settings["norm_stats_samples"]),
-            shuffle=True,
-            seed=seed + 1,
-            repeat=False,
-            drop_remainder=False,
-            **dataset_args,
-        )
-        checked_files = stats_ds.audio_files  # the train dataset reuses the check
-        from keras_audio_ssl.audio import log_mel_statistics
-
-        with _decode_errors_named(dataset_args):
-            mean, std = log_mel_statistics(
-                stats_ds, settings["norm_stats_samples"], total=stats_ds.num_examples, verbose=verbose,
-                front_end=front_end(settings),
-            )
-        skipped = dataset_args["decode_failures"].unreported()
-        if skipped:
-            print(f"Statistics: skipped {len(skipped)} audio file(s) that failed to decode, e.g. "
-                  f"{skipped[0][0]!r} ({skipped[0][1]})", file=sys.stderr, flush=True)
-        stats = {"mean": mean, "std": std}
-        if role.num_workers > 1:
-            stats["mean"], stats["std"] = _chief_values(strategy, [mean, std])
-        run_state.write_json_atomic(os.path.join(write_dir, "normalization.json"), stats)
+        stats = _statistics(inputs, model, training, run)
+        run_state.write_json_atomic(os.path.join(run.write_dir, "normalization.json"), stats)
     else:
-        _say(verbose, f"Reusing the normalization statistics of {output_dir}: mean={stats['mean']:.4f} "
+        _say(run.verbose, f"Reusing the normalization statistics of {run.output_dir}: mean={stats['mean']:.4f} "
              f"std={stats['std']:.4f}")
-    mean, std = float(stats["mean"]), float(stats["std"])
+    model.set_pre_normalization(stats["mean"], stats["std"])
+    if training.initial_encoder is not None:  # warm start; a resume's checkpoint below replaces it
+        from keras_audio_ssl.encoders.initial import apply_initial_encoder
 
+        apply_initial_encoder(model, training.initial_encoder)
     config = {
-        **{k: v for k, v in settings.items()},
+        **settings,
         "jit_compile_resolved": use_jit,
         "data": data if isinstance(data, (str, list)) else type(data).__name__,
-        "normalization": {"mean": mean, "std": std},
+        "normalization": {"mean": float(stats["mean"]), "std": float(stats["std"])},
         "versions": _versions(),
         "status": "running",
         "epochs_finished": state.epochs_finished,
     }
-    config_path = os.path.join(write_dir, "config.json")
-
-    with strategy.scope() if strategy is not None else contextlib.nullcontext():
-        with precision.policy_scope(settings["dtype_policy"]):  # the float32 parts declare their own dtype
-            encoder = build_encoder(settings["encoder"], settings["feature_d"], settings.get("n_mels"))
-            model = build_method(encoder, mean=mean, std=std)
-        model.compile(optimizer=keras.optimizers.Adam(settings["learning_rate"]), jit_compile=use_jit)
-        model.build((None, settings["segment_samples"]))
-        if not model.optimizer.built:
-            model.optimizer.build(model.trainable_variables)
     initial_epoch = state.restore_into(model) if state.checkpoints else 0
-    state.output_dir = write_dir  # read from the run directory, written by the chief alone
+    state.output_dir = run.write_dir  # read from the run directory, written by the chief alone
     for note in state.notes:
         print(f"Resume: {note}", file=sys.stderr, flush=True)
     if initial_epoch:
-        _say(verbose, f"Resuming the run in {output_dir} after epoch {initial_epoch}")
-
-    if initial_epoch < epochs:
-        run_state.write_json_atomic(config_path, config)
-        epoch_args = dict(
-            batch_size=settings["batch_size"],
-            shuffle=True,
-            seed=seed,
-            repeat=settings["steps_per_epoch"] is not None,
-            drop_remainder=True,
-            epochs=(initial_epoch, epochs),
-            steps_per_epoch=settings["steps_per_epoch"],
-            segments_per_clip=segments_per_clip,
-            data_service=settings.get("data_service"),
-            **dataset_args,
-        )
-        if strategy is not None:
-            train_ds = _distributed_epochs(strategy, checked_files or source, epoch_args)
-        else:
-            train_ds = make_pretraining_dataset(checked_files or source, **epoch_args)
-        if train_ds.steps_per_epoch is None:
-            train_ds = _unseeded_epochs(checked_files or source, settings, seed, segments_per_clip, dataset_args, verbose)
-        nan_guard = StopOnNaN(learning_rate=settings["learning_rate"])
-        all_callbacks = [
-            SetLearningRate(settings["learning_rate"]),
-            nan_guard,
-            *(callbacks or []),  # before TensorBoard and the state: what they add to the logs is kept
-            keras.callbacks.TensorBoard(os.path.join(write_dir, "logs"), update_freq="epoch"),
-            EncoderCheckpoint(encoder, os.path.join(write_dir, "checkpoints"), keep=settings["keep_checkpoints"]),
-            ReportDecodeFailures(dataset_args["decode_failures"]),
-            run_state.EpochStateCheckpoint(state, skip_epoch=lambda: nan_guard.message is not None),
-        ]
-        start = time.time()
-        with _decode_errors_named(dataset_args), _peer_failure_explained(role, output_dir, state):
-            model.fit(
-                train_ds,
-                epochs=epochs,
-                initial_epoch=initial_epoch,
-                steps_per_epoch=getattr(train_ds, "steps_per_epoch", None),
-                callbacks=all_callbacks,
-                verbose=verbose,
-                shuffle=False,  # the dataset shuffles itself
-            )
-        config["train_seconds_this_session"] = round(time.time() - start, 1)
-        if nan_guard.message is not None:
-            config.update(status="diverged", error=nan_guard.message, epochs_finished=state.epochs_finished)
-            run_state.write_json_atomic(config_path, config)
-            raise TrainingDivergedError(nan_guard.message)
-    elif state.epochs_finished > epochs:
-        _say(verbose, f"The run in {output_dir} already has {state.epochs_finished} epochs (asked: {epochs}); "
-             "returning it as it is")
-    previous = run_state.read_json(os.path.join(output_dir, "config.json")) or {}
-    missing = [name for name in FINAL_ARTEFACTS if not os.path.exists(os.path.join(output_dir, name))]
-    if initial_epoch < epochs or missing or previous.get("status") != "finished":
-        _write_final_artefacts(write_dir, encoder, mean, std, build_embedding_model,
-                               front_end(settings, n_mels=getattr(encoder, "n_mels", 64)))
-        config.update(
-            status="finished",
-            epochs_finished=state.epochs_finished,
-            final_loss=(state.history.get("loss") or [None])[-1],
-        )
-        run_state.write_json_atomic(config_path, config)
-    elif initial_epoch >= epochs:
-        _say(verbose, f"The run in {output_dir} is finished ({state.epochs_finished} epochs): nothing to train")
-    if write_dir != output_dir:
-        shutil.rmtree(write_dir, ignore_errors=True)
-        with contextlib.suppress(OSError):
-            os.rmdir(os.path.dirname(write_dir))  # the last worker out removes `.workers`
+        _say(run.verbose, f"Resuming the run in {run.output_dir} after epoch {initial_epoch}")
+    if initial_epoch < training.epochs:
+        _train(model, inputs, training, run, state, initial_epoch, config, callbacks)
+    elif state.epochs_finished > training.epochs:
+        _say(run.verbose, f"The run in {run.output_dir} already has {state.epochs_finished} epochs (asked: "
+             f"{training.epochs}); returning it as it is")
+    _finish(model, run, state, initial_epoch < training.epochs, config)
     return model, _history(state)
+
+
+class _Run:
+    """Where this process writes and what it prints: a non-chief worker runs every save too (a save
+    may read variables that synchronise across workers), into a scratch folder removed at the end."""
+
+    def __init__(self, strategy, output_dir, verbose):
+        self.strategy, self.role, self.output_dir = strategy, worker_role(strategy), output_dir
+        self.verbose = verbose if self.role.is_chief else 0
+        if self.verbose == 1 and not sys.stdout.isatty():
+            self.verbose = 2  # progress bars redraw with carriage returns: one line per epoch in logs
+        self.write_dir = output_dir if self.role.is_chief else _worker_scratch(output_dir, self.role)
+        self.config_path = os.path.join(self.write_dir, "config.json")
+        os.makedirs(os.path.join(self.write_dir, run_state.STATE_DIR), exist_ok=True)
+        for folder in (self.write_dir, os.path.join(self.write_dir, "checkpoints"),
+                       os.path.join(self.write_dir, run_state.STATE_DIR)):
+            run_state.remove_stale_temporaries(folder)
+
+
+class _Inputs:
+    """The run's data: its source (files checked once) and what every pipeline over it shares."""
+
+    def __init__(self, data, training, segments_per_clip):
+        from keras_audio_ssl.data import DecodeFailures
+
+        self.source, self.training, self.segments_per_clip = _as_dataset_source(data), training, segments_per_clip
+        self.decode_failures = DecodeFailures()  # shared: a file that failed once is not decoded again
+        self.shared = dict(segment_samples=training.segment_samples, sample_rate=training.sample_rate,
+                           skip_bad_files=training.skip_bad_files, decode_failures=self.decode_failures)
+
+    def statistics_data(self):
+        from keras_audio_ssl.data import pretraining_data
+
+        t = self.training
+        built = pretraining_data(self.source, batch_size=min(t.batch_size, t.norm_stats_samples), shuffle=True,
+                                 seed=t.seed + 1, repeat=False, drop_remainder=False, **self.shared)
+        if built.audio_files is not None:
+            self.source = built.audio_files  # the training pipeline reuses the check
+        return built
+
+    def epochs(self, strategy, initial_epoch):
+        """`(dataset, steps_per_epoch)` of epochs `initial_epoch ..`, built once."""
+        from keras_audio_ssl.data import pretraining_data
+
+        t = self.training
+        args = dict(batch_size=t.batch_size, shuffle=True, seed=t.seed, repeat=t.steps_per_epoch is not None,
+                    drop_remainder=True, epochs=(initial_epoch, t.epochs), steps_per_epoch=t.steps_per_epoch,
+                    segments_per_clip=self.segments_per_clip, data_service=t.data_service, **self.shared)
+        if strategy is not None:
+            return _distributed_epochs(strategy, self.source, args)
+        built = pretraining_data(self.source, **args)
+        return built.dataset, built.steps_per_epoch
+
+    @contextlib.contextmanager
+    def decode_errors_named(self):
+        """A file that fails to decode mid-run: a one-line error naming it, not TF's 3 kB one."""
+        from keras_audio_ssl.data import raise_decode_failure
+
+        try:
+            yield
+        except Exception as error:
+            raise_decode_failure(self.decode_failures, error, skip_bad_files=self.training.skip_bad_files)
+            raise
+
+
+def _method_class(method):
+    from keras_audio_ssl import methods
+
+    if isinstance(method, type):
+        return method.__name__, method
+    entry = methods.get(method)
+    return entry.name, entry.load()
+
+
+def _method_arguments(method_class, method_args):
+    """The class defaults (the paper's) <- `method_args`; a name the class does not take is refused."""
+    accepted = method_class.hyperparameters()
+    unknown = sorted(set(method_args) - set(accepted))
+    if unknown:
+        raise ValueError(f"{method_class.__name__} has no hyperparameter(s) {unknown}; it takes {sorted(accepted)}. "
+                         f"Received: {', '.join(f'{k}={method_args[k]!r}' for k in unknown)}")
+    return {**accepted, **method_args}
+
+
+def _jsonable(values):
+    return json.loads(json.dumps(values))
+
+
+def _scope(strategy):
+    return strategy.scope() if strategy is not None else contextlib.nullcontext()
+
+
+def _build_method(method_class, method_args, training, use_jit):
+    """The method, compiled and built (its pre-normalization statistics are set later)."""
+    import keras
+
+    with precision.policy_scope(training.dtype_policy):  # the float32 parts declare their own dtype
+        encoder = build_encoder(training.encoder, training.feature_d, method_args.get("n_mels"))
+        model = method_class(encoder, seed=training.seed, **method_args)
+    model.compile(optimizer=keras.optimizers.Adam(training.learning_rate), jit_compile=use_jit)
+    model.build((None, training.segment_samples))
+    if not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+    return model
+
+
+def _statistics(inputs, model, training, run):
+    """The training data's log-mel mean and std through the method's own front end (a copy); every
+    worker gets the chief's, so every replica normalises alike."""
+    from keras_audio_ssl.audio import log_mel_statistics
+
+    built = inputs.statistics_data()
+    front_end = type(model.front_end).from_config(model.front_end.get_config())
+    with inputs.decode_errors_named():
+        mean, std = log_mel_statistics(built.dataset, training.norm_stats_samples, total=built.num_examples,
+                                       verbose=run.verbose, front_end=front_end)
+    skipped = inputs.decode_failures.unreported()
+    if skipped:
+        print(f"Statistics: skipped {len(skipped)} audio file(s) that failed to decode, e.g. "
+              f"{skipped[0][0]!r} ({skipped[0][1]})", file=sys.stderr, flush=True)
+    if run.role.num_workers > 1:
+        mean, std = _chief_values(run.strategy, [mean, std])
+    return {"mean": mean, "std": std}
+
+
+def _train(model, inputs, training, run, state, initial_epoch, config, callbacks):
+    import keras
+
+    run_state.write_json_atomic(run.config_path, config)
+    train_ds, steps_per_epoch = inputs.epochs(run.strategy, initial_epoch)
+    if steps_per_epoch is None:
+        _say(run.verbose, "The data's size is unknown (no index.json / unknown cardinality): a resumed run restarts "
+             "the epoch randomness. Pass steps_per_epoch for batch-exact resumes.")
+    nan_guard = StopOnNaN(learning_rate=training.learning_rate)
+    all_callbacks = [
+        SetLearningRate(training.learning_rate),
+        nan_guard,
+        *(callbacks or []),  # before TensorBoard and the state: what they add to the logs is kept
+        keras.callbacks.TensorBoard(os.path.join(run.write_dir, "logs"), update_freq="epoch"),
+        EncoderCheckpoint(model.encoder, os.path.join(run.write_dir, "checkpoints"), keep=training.keep_checkpoints),
+        ReportDecodeFailures(inputs.decode_failures),
+        run_state.EpochStateCheckpoint(state, skip_epoch=lambda: nan_guard.message is not None),
+    ]
+    start = time.time()
+    with inputs.decode_errors_named(), _peer_failure_explained(run.role, run.output_dir, state):
+        model.fit(train_ds, epochs=training.epochs, initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
+                  callbacks=all_callbacks, verbose=run.verbose, shuffle=False)  # the dataset shuffles itself
+    config["train_seconds_this_session"] = round(time.time() - start, 1)
+    if nan_guard.message is not None:
+        config.update(status="diverged", error=nan_guard.message, epochs_finished=state.epochs_finished)
+        run_state.write_json_atomic(run.config_path, config)
+        raise TrainingDivergedError(nan_guard.message)
+
+
+def _finish(model, run, state, trained, config):
+    """Writes the final artefacts, then the status "finished"; a non-chief removes its scratch folder."""
+    previous = run_state.read_json(os.path.join(run.output_dir, "config.json")) or {}
+    missing = [name for name in FINAL_ARTEFACTS if not os.path.exists(os.path.join(run.output_dir, name))]
+    if trained or missing or previous.get("status") != "finished":
+        mean, std = config["normalization"]["mean"], config["normalization"]["std"]
+        _write_final_artefacts(run.write_dir, model.encoder, mean, std, _export_front_end(model))
+        config.update(status="finished", epochs_finished=state.epochs_finished,
+                      final_loss=(state.history.get("loss") or [None])[-1])
+        run_state.write_json_atomic(run.config_path, config)
+    else:
+        _say(run.verbose, f"The run in {run.output_dir} is finished ({state.epochs_finished} epochs): nothing to train")
+    if run.write_dir != run.output_dir:
+        shutil.rmtree(run.write_dir, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            os.rmdir(os.path.dirname(run.write_dir))  # the last worker out removes `.workers`
+
+
+def _export_front_end(model):
+    """The exported embedding model's front end: None for the default log-mel, else a copy of the method's."""
+    from keras_audio_ssl.audio import LogMelSpectrogram
+
+    def settings(layer):
+        return {k: v for k, v in layer.get_config().items() if k not in ("name", "dtype")}
+
+    front_end = model.front_end
+    if type(front_end) is LogMelSpectrogram and settings(front_end) == settings(LogMelSpectrogram()):
+        return None
+    return type(front_end).from_config(front_end.get_config())
 
 
 @contextlib.contextmanager
@@ -566,61 +579,25 @@ def _worker_scratch(output_dir, role):
 
 
 def _distributed_epochs(strategy, source, epoch_args):
-    """The epochs as `strategy` distributes them: each input pipeline builds its own rows of every
-    global batch (`make_pretraining_dataset(input_context=...)`), so workers decode only their part."""
-    from keras_audio_ssl.data import make_pretraining_dataset
+    """`(dataset, steps_per_epoch)` of the epochs as `strategy` distributes them: each input pipeline builds
+    its own rows of every global batch (`pretraining_data(input_context=...)`), so workers decode only their part."""
+    from keras_audio_ssl.data import pretraining_data
 
     built = []
 
     def pipeline(input_context):
-        dataset = make_pretraining_dataset(source, input_context=input_context, **epoch_args)
-        built.append(dataset)
-        return dataset
+        result = pretraining_data(source, input_context=input_context, **epoch_args)
+        built.append(result)
+        return result.dataset
 
     distributed = strategy.distribute_datasets_from_function(pipeline)
-    distributed.steps_per_epoch = built[0].steps_per_epoch
-    return distributed
+    return distributed, built[0].steps_per_epoch
 
 
-def front_end(settings, n_mels=64):
-    """The recipe's log-mel front end: `None` for the default one, else one with the
-    settings' own `n_mels` (else `n_mels`) and `mel_scale`. Statistics, training and the
-    exported embedding model all use it."""
-    mel_scale = settings.get("mel_scale") or "slaney"
-    if settings.get("n_mels") is None and mel_scale == "slaney":
-        return None
-    from keras_audio_ssl.audio import LogMelSpectrogram
 
-    return LogMelSpectrogram(n_mels=settings.get("n_mels") or n_mels, mel_scale=mel_scale)
+def _write_final_artefacts(output_dir, encoder, mean, std, front_end_layer=None):
+    from keras_audio_ssl.encoders import build_embedding_model
 
-
-@contextlib.contextmanager
-def _decode_errors_named(dataset_args):
-    """A file that fails to decode mid-run: a one-line error naming it, not TF's 3 kB one."""
-    from keras_audio_ssl.data import raise_decode_failure
-
-    try:
-        yield
-    except Exception as error:
-        raise_decode_failure(dataset_args["decode_failures"], error, skip_bad_files=dataset_args["skip_bad_files"])
-        raise
-
-
-def _unseeded_epochs(source, settings, seed, segments_per_clip, dataset_args, verbose):
-    """A source of unknown size: one pass per epoch, re-randomized per iteration (resume not batch-exact)."""
-    from keras_audio_ssl.data import make_pretraining_dataset
-
-    _say(verbose, "The data's size is unknown (no index.json / unknown cardinality): a resumed run restarts "
-         "the epoch randomness. Pass steps_per_epoch for batch-exact resumes.")
-    dataset = make_pretraining_dataset(
-        source, batch_size=settings["batch_size"], shuffle=True, seed=seed, repeat=False, drop_remainder=True,
-        segments_per_clip=segments_per_clip, data_service=settings.get("data_service"), **dataset_args,
-    )
-    dataset.steps_per_epoch = None
-    return dataset
-
-
-def _write_final_artefacts(output_dir, encoder, mean, std, build_embedding_model, front_end_layer=None):
     save = run_state.save_atomic
     encoder = precision.float32_copy(encoder)  # the trained weights, computing in float32 whatever the policy
     save(encoder.save, os.path.join(output_dir, "encoder.keras"))

@@ -38,8 +38,9 @@ def build_parser():
         description="Keras Tuner search over a method's pretraining settings; each trial is scored by the mean "
                     "linear-probe score on downstream tasks.",
     )
-    parser.add_argument("--method", choices=("byola", "cola", "simclr", "multi_strategy"), default=None,
-                        help="the recipe to tune (default: the tuning preset's \"method\")")
+    parser.add_argument("--method", default=None,
+                        help="the method to tune: a registered one (keras_audio_ssl.methods.names()) or module:name of a "
+                             "module that registers it (default: the tuning preset's \"method\")")
     parser.add_argument("--space", default=None,
                         help="a space JSON (name -> spec) or a tuning preset (default: the method's default space)")
     parser.add_argument("--data", required=True, help="pretraining pool: audio folder, CSV manifest or TFRecord glob")

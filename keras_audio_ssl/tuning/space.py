@@ -14,16 +14,14 @@ dense near `max`) and `default`; `"choice"` takes `values` (numbers, strings or
 booleans, one kind) and optionally `default`; `"fixed"` takes `value`. Keys
 starting with `_` are comments.
 
-A name is a keyword of the recipe's `fit()` (`recipes.<method>.fit`), checked with
-`inspect.signature`. A setting whose default is a pair is tuned as two scalars,
+A name is a setting of the method (`recipes.schema.defaults(method)`: the shared
+training settings and the method class's hyperparameters). A setting whose default is a pair is tuned as two scalars,
 `<name>_min` and `<name>_max` (e.g. `freq_scale_min`, `freq_scale_max` ->
 `freq_scale=(min, max)`); `virtual_crop_scale` is a (frequency, time) pair, so its
 scalars are `virtual_crop_scale_freq` and `virtual_crop_scale_time` (the virtual
 crop width). The half left out of the space keeps its fixed or default value.
 """
 
-import importlib
-import inspect
 import json
 import os
 import warnings
@@ -84,21 +82,17 @@ DEFAULT_SPACES = {
 
 
 def recipe_fit(method):
-    """The `fit()` of `recipes.<method>` (`"byola"`, `"cola"`, `"simclr"`, `"multi_strategy"`)."""
-    from keras_audio_ssl.recipes.cli import RECIPES
+    """The `fit()` of a registered method (`methods.names()`)."""
+    from keras_audio_ssl.recipes.schema import fit_for
 
-    if method not in RECIPES:
-        raise ValueError(f"Unknown method; expected one of {list(RECIPES)}. Received: method={method!r}")
-    return importlib.import_module(f"keras_audio_ssl.recipes.{method}").fit
+    return fit_for(method)
 
 
 def fit_defaults(fit_fn):
-    """The keyword-only parameters of `fit_fn` with their defaults (`inspect.signature`)."""
-    return {
-        name: p.default
-        for name, p in inspect.signature(fit_fn).parameters.items()
-        if p.kind == p.KEYWORD_ONLY
-    }
+    """Every setting of `fit_fn`'s method with its paper default (`recipes.schema.defaults`)."""
+    from keras_audio_ssl.recipes.schema import defaults
+
+    return defaults(fit_fn)
 
 
 def _is_pair(value):
@@ -136,12 +130,12 @@ def resolve_name(name, fit_fn):
             for index, part in enumerate(pair_parts(setting)):
                 if name == f"{setting}_{part}":
                     return setting, index
-    method = fit_fn.__module__.rsplit(".", 1)[-1]
+    method = fit_fn.method
     hint = ""
     if name in NOT_TUNABLE:
         hint = f" ({name!r} is set by the tuner)"
     raise ValueError(
-        f"Unknown hyperparameter {name!r}{hint}: {fit_fn.__module__}.fit has no such setting. "
+        f"Unknown hyperparameter {name!r}{hint}: method {method!r} has no such setting. "
         f"{method} accepts {accepted_names(fit_fn)}. Received: {name}"
     )
 
@@ -246,7 +240,7 @@ def default_space(method):
     """
     fit_fn = recipe_fit(method)
     space, missing = {}, []
-    for name, spec in DEFAULT_SPACES[method].items():
+    for name, spec in DEFAULT_SPACES.get(method, {}).items():
         try:
             resolve_name(name, fit_fn)
         except ValueError:
@@ -255,7 +249,7 @@ def default_space(method):
         space[name] = dict(spec)
     if missing:
         warnings.warn(
-            f"recipes.{method}.fit does not accept {missing} yet: left out of its default search space.",
+            f"method {method!r} does not accept {missing} yet: left out of its default search space.",
             stacklevel=2,
         )
     return check_space(space, fit_fn)

@@ -41,6 +41,6 @@ def test_each_method_is_compared_with_the_random_encoder_of_its_architecture():
 
 
 def test_byol_a_v2_is_listed_with_the_papers_settings():
-    recipe, settings = quality.METHODS["byol-a v2"]
+    recipe, settings = quality.variant_settings("byol-a v2")
     assert recipe == "byola" and settings["encoder"] == "AudioNTT2022" and settings["feature_d"] == 3072
     assert settings["random_linear_fader"] and settings["mixup_ratio"] == 0.2 and settings["learning_rate"] == 1e-4

@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from keras_audio_ssl.audio import load_audio
 from keras_audio_ssl.data import make_pretraining_dataset
+from keras_audio_ssl.data import pretraining_data
 from tests.data import bad_corpus
 
 SEG = 15200
@@ -177,9 +178,10 @@ def test_decode_failure_at_run_time_is_skipped_and_epochs_keep_their_length(tmp_
     goods, corrupt = _corpus_with_corrupt_payload(tmp_path / "c")
     failures = DecodeFailures()
     # 8 files pass the header check; one fails only when its frames are decoded.
-    ds = make_pretraining_dataset(str(tmp_path / "c"), batch_size=2, seed=0, skip_bad_files=True,
-                                  epochs=(0, 3), decode_failures=failures)
-    assert ds.num_examples == 8 and ds.steps_per_epoch == 4
+    built = pretraining_data(str(tmp_path / "c"), batch_size=2, seed=0, skip_bad_files=True,
+                             epochs=(0, 3), decode_failures=failures)
+    assert built.num_examples == 8 and built.steps_per_epoch == 4
+    ds = built.dataset
     batches = [b.numpy() for b in ds]
     assert len(batches) == 12  # 3 epochs x 4 batches although only 7 clips decode per epoch
     assert [p for p, _ in failures.items()] == [corrupt]
@@ -208,12 +210,12 @@ def test_decode_failure_without_skip_is_one_line_naming_the_file(tmp_path):
     from keras_audio_ssl.data import raise_decode_failure
 
     _, corrupt = _corpus_with_corrupt_payload(tmp_path / "c")
-    ds = make_pretraining_dataset(str(tmp_path / "c"), batch_size=2, seed=0)
+    built = pretraining_data(str(tmp_path / "c"), batch_size=2, seed=0)
     with pytest.raises(BadAudioFilesError) as info:
         try:
-            list(ds)
+            list(built.dataset)
         except tf.errors.OpError as error:
-            raise_decode_failure(ds.decode_failures, error)
+            raise_decode_failure(built.decode_failures, error)
             raise
     message = str(info.value)
     assert corrupt in message and "skip_bad_files=True" in message and "\n" not in message

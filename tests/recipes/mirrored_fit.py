@@ -27,7 +27,7 @@ recipe, output_dir = sys.argv[1], sys.argv[2]
 dtype_policy = sys.argv[3] if len(sys.argv) > 3 else "float32"
 fit = importlib.import_module(f"keras_audio_ssl.recipes.{recipe}").fit
 clips = synthetic.make_unlabeled_corpus(16, seconds=1.0 if recipe == "byola" else 2.0, seed=0)
-tiny = dict(feature_d=32, batch_size=8, norm_stats_samples=16, verbose=0, jit_compile=False, dtype_policy=dtype_policy)
+tiny = dict(encoder="AudioNTT2020", feature_d=32, batch_size=8, norm_stats_samples=16, verbose=0, jit_compile=False, dtype_policy=dtype_policy)
 if recipe == "byola":
     tiny["memory_size"] = 16
 strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])

@@ -66,7 +66,7 @@ if os.environ.get("KAS_TEST_SGD"):
     keras.optimizers.Adam = lambda learning_rate: keras.optimizers.SGD(learning_rate)
 
 fit = importlib.import_module(f"keras_audio_ssl.recipes.{recipe}").fit
-tiny = dict(feature_d=16, batch_size=8, norm_stats_samples=16, verbose=0, jit_compile=False,
+tiny = dict(encoder="AudioNTT2020", feature_d=16, batch_size=8, norm_stats_samples=16, verbose=0, jit_compile=False,
             learning_rate=float(os.environ.get("KAS_TEST_LR", "1e-3")))
 if recipe == "byola":
     tiny["memory_size"] = 16

@@ -11,6 +11,7 @@ import pytest
 
 from keras_audio_ssl import synthetic
 from keras_audio_ssl.recipes import byola
+from keras_audio_ssl.recipes import cli
 from keras_audio_ssl.recipes import run as run_module
 from keras_audio_ssl.recipes.callbacks import TrainingDivergedError
 
@@ -169,13 +170,13 @@ def test_resume_with_different_model_settings_is_refused(tmp_path, clips):
 
 def test_random_resize_crop_ranges_reach_the_method_from_the_command_line(tmp_path):
     from keras_audio_ssl.encoders import AudioNTT2020
-    from keras_audio_ssl.recipes import byola
+    from keras_audio_ssl.methods import BYOLA
 
-    data, _, config = byola.parse_args(["--data", str(tmp_path), "--freq-scale", "[0.8, 1.2]",
+    data, _, config = cli.parse_args(byola.fit, ["--data", str(tmp_path), "--freq-scale", "[0.8, 1.2]",
                                         "--virtual-crop-scale", "[1.0, 2.0]"])
     assert config["freq_scale"] == [0.8, 1.2] and config["time_scale"] == (0.6, 1.5)
-    model = byola.build_method(AudioNTT2020(feature_d=16), mean=-5.0, std=4.0, freq_scale=config["freq_scale"],
-                               virtual_crop_scale=config["virtual_crop_scale"])
+    model = BYOLA(AudioNTT2020(feature_d=16), pre_norm_mean=-5.0, pre_norm_std=4.0, freq_scale=config["freq_scale"],
+                  virtual_crop_scale=config["virtual_crop_scale"])
     assert model.freq_scale == (0.8, 1.2) and model.virtual_crop_scale == (1.0, 2.0)
     assert model.time_scale == (0.6, 1.5)
     with pytest.raises(ValueError, match="freq_scale"):
@@ -187,7 +188,7 @@ def test_ablation_settings_reach_the_run_and_the_exported_front_end(tmp_path, cl
     from keras_audio_ssl.encoders import load_embedding_model
     from keras_audio_ssl.encoders.embedding_model_parts import find_front_end
 
-    data, _, config = byola.parse_args(["--data", str(tmp_path), "--augmentations", '["rrc"]',
+    data, _, config = cli.parse_args(byola.fit, ["--data", str(tmp_path), "--augmentations", '["rrc"]',
                                         "--mel-scale", "htk", "--batch-norm-views", "per_view"])
     assert config["augmentations"] == ["rrc"] and config["mel_scale"] == "htk"
     run = tmp_path / "run"

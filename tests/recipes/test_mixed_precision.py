@@ -18,9 +18,9 @@ LOW = {"mixed_bfloat16": "bfloat16", "mixed_float16": "float16"}
 # Each recipe's tiny settings and clip length, as in tests/recipes/test_<method>.py.
 RECIPES = {
     "byola": (byola, dict(feature_d=16, memory_size=16), 0.95),
-    "cola": (cola, dict(feature_d=16, augmentation="byola", memory_size=16), 2.0),
-    "simclr": (simclr, dict(feature_d=16, projection_dim=8, segment_samples=24000), 2.0),
-    "multi_strategy": (multi_strategy, dict(feature_d=16, projection_dim=8), 1.5),
+    "cola": (cola, dict(encoder="AudioNTT2020", feature_d=16, augmentation="byola", memory_size=16), 2.0),
+    "simclr": (simclr, dict(encoder="AudioNTT2020", feature_d=16, projection_dim=8, segment_samples=24000), 2.0),
+    "multi_strategy": (multi_strategy, dict(encoder="AudioNTT2020", feature_d=16, projection_dim=8), 1.5),
 }
 COMMON = dict(batch_size=8, norm_stats_samples=16, verbose=0, jit_compile=False, epochs=1, steps_per_epoch=2)
 

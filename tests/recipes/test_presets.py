@@ -5,6 +5,7 @@ import os
 import pytest
 
 from keras_audio_ssl.recipes import byola
+from keras_audio_ssl.recipes import cli
 from keras_audio_ssl.recipes import run
 from keras_audio_ssl.recipes.presets import load_preset
 from keras_audio_ssl.recipes.presets import recipe_defaults
@@ -28,8 +29,8 @@ def test_every_byola_preset_resolves_and_states_only_differences():
     defaults = recipe_defaults(byola.fit)
     for path in PRESETS:
         preset = load_preset(path)
-        config = resolve_config(byola.fit, preset)
-        assert set(preset) <= set(defaults)
+        resolve_config(byola.fit, preset)
+        assert preset["method"] == "byola" and set(preset) - {"method"} <= set(defaults)
         with open(path) as f:
             assert "description" in json.load(f)
     assert resolve_config(byola.fit, load_preset(PRESETS[0]))  # smoke: no exception
@@ -37,6 +38,18 @@ def test_every_byola_preset_resolves_and_states_only_differences():
     v2 = resolve_config(byola.fit, load_preset(os.path.join(REPO, "recipes", "byola_v2_audioset.json")))
     assert (v2["encoder"], v2["mixup_ratio"], v2["learning_rate"], v2["random_linear_fader"]) == (
         "AudioNTT2022", 0.2, 1e-4, True)
+
+
+def test_every_preset_names_a_registered_method_and_resolves():
+    from keras_audio_ssl import methods
+
+    paths = [p for p in glob.glob(os.path.join(REPO, "recipes", "*.json")) if "tuning_" not in os.path.basename(p)]
+    assert len(paths) >= 13
+    for path in paths:
+        preset = load_preset(path)
+        assert preset.get("method") in methods.names(), path
+        config = resolve_config(preset["method"], preset)
+        assert set(config) == set(recipe_defaults(preset["method"])), path
 
 
 def test_unknown_keys_and_missing_files_are_named(tmp_path):
@@ -51,7 +64,7 @@ def test_unknown_keys_and_missing_files_are_named(tmp_path):
 
 
 def test_cli_preset_then_overrides():
-    data, output_dir, config = byola.parse_args([
+    data, output_dir, config = cli.parse_args(byola.fit, [
         "--config", os.path.join(REPO, "recipes", "byola_audioset_d512.json"),
         "--data", "/data/audio", "--epochs", "1", "--batch-size", "16",
         "--steps-per-epoch", "3", "--random-linear-fader", "true", "--jit-compile", "off",

@@ -15,7 +15,7 @@ from keras_audio_ssl.recipes.presets import recipe_defaults
 from keras_audio_ssl.recipes.presets import resolve_config
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TINY = dict(feature_d=16, batch_size=8, norm_stats_samples=16, verbose=0, jit_compile=False, projection_dim=8,
+TINY = dict(encoder="AudioNTT2020", feature_d=16, batch_size=8, norm_stats_samples=16, verbose=0, jit_compile=False, projection_dim=8,
             segment_samples=24000)
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from keras_audio_ssl import synthetic
 from keras_audio_ssl.recipes import cli
+from keras_audio_ssl.recipes.schema import fit_for
 from keras_audio_ssl.tuning.__main__ import main
 from tests.tuning.conftest import TINY_BYOLA
 
@@ -52,7 +53,7 @@ def test_a_failed_trial_is_recorded_with_its_error_and_the_search_goes_on(tmp_pa
     with open(best) as f:
         preset = json.load(f)
     assert preset["method"] == "byola" and preset["mixup_ratio"] == 0.2
-    fit = cli.recipe_module(preset["method"]).fit
+    fit = fit_for(preset["method"])
     _, output_dir, config = cli.parse_args(fit, ["--config", best, "--data", data, "--output-dir", "x"])
     assert output_dir == "x" and config["mixup_ratio"] == 0.2 and config["epochs"] == 3
     assert {k: config[k] for k in TINY_BYOLA} == TINY_BYOLA

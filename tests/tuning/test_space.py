@@ -16,6 +16,7 @@ from keras_audio_ssl.tuning import fit_settings
 from keras_audio_ssl.tuning import load_search_file
 from keras_audio_ssl.tuning import search
 from keras_audio_ssl.tuning.space import check_space
+from keras_audio_ssl.tuning.space import fit_defaults
 from keras_audio_ssl.tuning.space import recipe_fit
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -71,20 +72,18 @@ def test_pair_settings_are_tuned_as_two_scalars():
 
 
 def test_virtual_crop_scale_is_a_frequency_time_pair():
-    def fit(data, *, output_dir, virtual_crop_scale=(1.0, 1.5), freq_scale=(0.6, 1.5), callbacks=None):
-        """A recipe signature with BYOL-A's Random Resize Crop settings."""
-
-    settings = fit_settings({"virtual_crop_scale_time": 1.8, "freq_scale_max": 1.2}, fit)
+    # BYOL-A's Random Resize Crop settings: virtual_crop_scale=(1.0, 1.5), freq_scale=(0.6, 1.5).
+    settings = fit_settings({"virtual_crop_scale_time": 1.8, "freq_scale_max": 1.2}, byola.fit)
     assert settings == {"virtual_crop_scale": (1.0, 1.8), "freq_scale": (0.6, 1.2)}
     with pytest.raises(ValueError, match="'virtual_crop_scale_max'.*'virtual_crop_scale_freq'"):
-        fit_settings({"virtual_crop_scale_max": 1.8}, fit)
+        fit_settings({"virtual_crop_scale_max": 1.8}, byola.fit)
 
 
 def test_byola_random_resize_crop_ranges_map_to_its_fit_arguments():
     settings = fit_settings({"freq_scale_min": 0.5, "freq_scale_max": 1.4, "virtual_crop_scale_time": 1.8},
                             byola.fit)
     assert settings["freq_scale"] == (0.5, 1.4)
-    assert settings["virtual_crop_scale"] == (byola.fit.__kwdefaults__["virtual_crop_scale"][0], 1.8)
+    assert settings["virtual_crop_scale"] == (fit_defaults(byola.fit)["virtual_crop_scale"][0], 1.8)
 
 
 def test_default_spaces_are_declared_for_every_method_and_match_their_fit():
@@ -99,7 +98,7 @@ def test_default_spaces_are_declared_for_every_method_and_match_their_fit():
         hp = keras_tuner.HyperParameters()
         settings = PretrainingHyperModel(method, space).build(hp)
         assert set(hp.values) == set(space)
-        assert set(settings) <= set(recipe_fit(method).__kwdefaults__)
+        assert set(settings) <= set(fit_defaults(recipe_fit(method)))
     assert {"mixup_ratio", "learning_rate", "ema_decay", "freq_scale_max", "virtual_crop_scale_time"} <= set(
         DEFAULT_SPACES["byola"])
     assert {"temperature", "mix_back_alpha", "augmentation"} <= set(DEFAULT_SPACES["simclr"])
