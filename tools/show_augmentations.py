@@ -22,15 +22,6 @@ import numpy as np
 SAMPLE_RATE = 16000
 SEGMENT = 15200  # 0.95 s -> 96 frames, BYOL-A's pretraining segment
 
-# --method -> (recipe module, segments per clip, segment samples, mel bands): the recipes' defaults.
-# BYOL-A keeps its own path below (any number of views; --fader for v2).
-METHODS = {
-    "byola": None,
-    "cola": ("cola", 2, 15200, 64),
-    "simclr": ("simclr", 1, 48000, 96),
-    "multi_strategy": ("multi_strategy", 2, 15200, 64),
-}
-
 # A few anchors of the viridis colour map, interpolated linearly.
 _VIRIDIS = np.array(
     [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]], dtype=np.float64
@@ -100,6 +91,21 @@ def make_views(clips, views, fader, seed):
     return np.asarray(inputs)[..., 0], np.stack([np.asarray(o)[..., 0] for o in outputs], axis=1)
 
 
+def method_layout(method):
+    """`(method class, its hyperparameters as the recipe sets them, segments per clip, segment samples)`.
+
+    Read from the method registry and the recipe's paper overrides, the one owner of each.
+    """
+    from keras_audio_ssl import methods
+    from keras_audio_ssl.recipes.settings import TrainingSettings
+
+    entry = methods.get(method)
+    method_class, paper = entry.load(), entry.overrides()
+    hyperparameters = {k: paper.get(k, v) for k, v in method_class.hyperparameters().items()}
+    samples = paper.get("segment_samples", TrainingSettings.defaults()["segment_samples"])
+    return method_class, hyperparameters, method_class.SEGMENTS_PER_CLIP, samples
+
+
 def method_views(method, clips, seed):
     """`(inputs [B, F, T], columns, titles)`: the views `method`'s `make_views` makes in training.
 
@@ -107,17 +113,15 @@ def method_views(method, clips, seed):
     sampling strategies: two random segments of each clip, segment-major); the encoder is a
     tiny AudioNTT2020, which the views do not depend on.
     """
-    import importlib
-
     from keras_audio_ssl.audio import LogMelSpectrogram
     from keras_audio_ssl.recipes.run import build_encoder
 
-    recipe, segments, samples, n_mels = METHODS[method]
+    method_class, hyperparameters, segments, samples = method_layout(method)
+    n_mels = hyperparameters["n_mels"]
     waves = np.stack(clips)
     log_mels = np.asarray(LogMelSpectrogram(n_mels=n_mels)(waves))
-    build_method = importlib.import_module(f"keras_audio_ssl.recipes.{recipe}").build_method
-    model = build_method(build_encoder("audio_ntt2020", 16, n_mels=n_mels), mean=float(log_mels.mean()),
-                         std=float(log_mels.std()), seed=seed)
+    model = method_class(build_encoder("audio_ntt2020", 16, n_mels=n_mels), seed=seed, **hyperparameters)
+    model.set_pre_normalization(float(log_mels.mean()), float(log_mels.std()))
     rng = np.random.default_rng(seed)
     starts = rng.integers(0, waves.shape[1] - samples + 1, size=(segments, len(clips)))
     # Segment-major, as `SelfSupervisedMethod.train_step` arranges [B, S, N]: rows s*B.. hold crop s.
@@ -184,7 +188,9 @@ def main(argv=None):
     parser.add_argument("--views", type=int, default=4, help="views per clip (BYOL-A; another --method shows its own)")
     parser.add_argument("--clips", type=int, default=4, help="number of clips (rows)")
     parser.add_argument("--fader", action="store_true", help="add BYOL-A v2's random linear fader")
-    parser.add_argument("--method", choices=sorted(METHODS), default="byola",
+    from keras_audio_ssl import methods
+
+    parser.add_argument("--method", choices=methods.names(), default="byola",
                         help="whose views: BYOL-A's (default), or another method's make_views")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -196,7 +202,7 @@ def main(argv=None):
     if args.method != "byola" and args.fader:
         parser.error(f"--fader is BYOL-A v2's; drop it for another method. Received: --method={args.method}")
     # COLA and multi-strategy cut two segments from each clip: give them twice a segment to cut from.
-    samples = SEGMENT if args.method == "byola" else METHODS[args.method][2] * METHODS[args.method][1]
+    samples = SEGMENT if args.method == "byola" else method_layout(args.method)[3] * method_layout(args.method)[2]
     if args.input in (None, "", "none"):
         clips, names = synthetic_clips(args.clips, args.seed, samples)
     else:
