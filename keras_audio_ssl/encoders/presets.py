@@ -37,7 +37,7 @@ _BUILT_IN = {
     "byola_d1024": ("audio_ntt2020", {"feature_d": 1024}, "BYOL-A (Niizumi et al. 2021): AudioNTT2020, 1024-d"),
     "byola_d2048": ("audio_ntt2020", {"feature_d": 2048}, "BYOL-A (Niizumi et al. 2021): AudioNTT2020, 2048-d"),
     "byola_v2": ("audio_ntt2022", {}, "BYOL-A v2 (Niizumi et al. 2023): AudioNTT2022"),
-    "cola": ("efficientnet_b0", {}, "COLA (Saeed et al. 2021): EfficientNet-B0"),
+    "cola": ("efficientnet_b0_cola", {}, "COLA (Saeed et al. 2021): EfficientNet-B0, global max pooling, 1280-d"),
     "simclr_resnet18": ("resnet18", {"n_mels": 96}, "SimCLR-audio (Fonseca et al. 2021): ResNet-18, 96 mels"),
     "simclr_vgg_like": ("vgg_like", {"n_mels": 96}, "SimCLR-audio (Fonseca et al. 2021): VGG-like, 96 mels"),
     "simclr_crnn": ("crnn", {"n_mels": 96}, "SimCLR-audio (Fonseca et al. 2021): CRNN, 96 mels"),

@@ -108,7 +108,7 @@ def build_encoder(name, feature_d, n_mels=None):
         if "n_mels" not in parameters:
             raise ValueError(f"Encoder {name!r} has a fixed number of mel bands. Received: n_mels={n_mels}")
         kwargs["n_mels"] = n_mels
-    return cls(**kwargs)
+    return encoders.get(name, **kwargs)
 
 
 STRATEGIES = ("mirrored", "multi_worker", "tpu")

@@ -13,10 +13,11 @@ from keras_audio_ssl.export import export_savedmodel
 from keras_audio_ssl.export import export_tflite
 from keras_audio_ssl.export.tflite import tflite_builtin_only
 from tests.encoders.tiny_encoders import TINY_ENCODERS
+from tests.encoders.tiny_encoders import encoder_params
 from tests.export.test_tflite import run_tflite
 
 
-@pytest.mark.parametrize("name", sorted(TINY_ENCODERS))
+@pytest.mark.parametrize("name", encoder_params())
 def test_savedmodel_and_tflite_agree_with_keras(name, tmp_path):
     keras.utils.set_random_seed(0)
     kwargs = TINY_ENCODERS[name]

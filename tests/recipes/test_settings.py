@@ -28,8 +28,8 @@ def test_every_field_is_documented_and_the_config_is_json():
 
 def test_recipe_defaults_are_the_papers_and_help_shows_each_with_its_default():
     d = schema.defaults("cola")
-    assert (d["encoder"], d["batch_size"], d["learning_rate"], d["similarity"]) == ("efficientnet_b0", 1024, 1e-4,
-                                                                                   "bilinear")
+    assert (d["encoder"], d["batch_size"], d["learning_rate"], d["similarity"]) == ("efficientnet_b0_cola", 1024,
+                                                                                   1e-4, "bilinear")
     assert schema.defaults("multi_strategy")["encoder"] == "efficientnet_b0"
     assert schema.defaults("simclr")["encoder"] == "resnet18" and schema.defaults("simclr")["n_mels"] == 96
     parameters = inspect.signature(cola.fit).parameters
