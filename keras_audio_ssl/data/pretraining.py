@@ -15,6 +15,7 @@ from keras_audio_ssl.data.checks import AudioFileInfo
 from keras_audio_ssl.data.checks import check_audio_files
 from keras_audio_ssl.data.cropping import element_seeds
 from keras_audio_ssl.data.cropping import seeded_shuffle
+from keras_audio_ssl.data.cropping import PAD_MODES
 from keras_audio_ssl.data.cropping import random_crop_or_pad
 from keras_audio_ssl.data.files import find_audio_files
 from keras_audio_ssl.data.files import read_manifest
@@ -67,6 +68,7 @@ def pretraining_data(
     epochs=None,
     steps_per_epoch=None,
     segments_per_clip=1,
+    pad_mode="zeros",
     decode_failures=None,
     out_of_range="error",
     input_context=None,
@@ -124,6 +126,9 @@ def pretraining_data(
         steps_per_epoch: with `epochs`, batches per epoch (default: one pass).
         segments_per_clip: crops per clip, each drawn independently (COLA's
             positive pairs: 2). Above 1 the batches are `[B, S, segment_samples]`.
+        pad_mode: how a clip shorter than a segment fills it: `"zeros"` (centred,
+            BYOL-A's rule) or `"repeat"` (tiled at a random phase, so every part of
+            the segment is audio: SimCLR-audio's patches); see `random_crop_or_pad`.
         decode_failures: a `DecodeFailures` to record into (share one between
             datasets over the same files: a file that failed once is not
             decoded again); default: a new one, the dataset's attribute.
@@ -180,6 +185,8 @@ def pretraining_data(
         if not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
     check_sample_rate(sample_rate)  # fit(sample_rate=1) would train on garbage
+    if pad_mode not in PAD_MODES:
+        raise ValueError(f"`pad_mode` must be one of {PAD_MODES}. Received: pad_mode={pad_mode!r}")
     if seed is None:
         seed = random.SystemRandom().randrange(2**31)
     seed = int(seed)
@@ -215,7 +222,7 @@ def pretraining_data(
                 failures=decode_failures, skip_bad_files=skip_bad_files, out_of_range=out_of_range,
                 pipeline=pipeline,
             )
-            return _crop(waveforms, segment_samples, epoch_seed, reshuffle, segments_per_clip)
+            return _crop(waveforms, segment_samples, epoch_seed, reshuffle, segments_per_clip, pad_mode)
         if kind == "tfrecords":
             records = read_tfrecord_shards(
                 items, shuffle_files=shuffle, seed=epoch_seed, shard=(pipeline.count, pipeline.index)
@@ -229,7 +236,7 @@ def pretraining_data(
                 num_parallel_calls=AUTOTUNE,
                 deterministic=True,
             )
-        segments = _crop(waveforms.enumerate(), segment_samples, epoch_seed, reshuffle, segments_per_clip)
+        segments = _crop(waveforms.enumerate(), segment_samples, epoch_seed, reshuffle, segments_per_clip, pad_mode)
         if shuffle:
             segments = seeded_shuffle(segments, shuffle_buffer_size, epoch_seed + 1, reshuffle=reshuffle)
         if kind == "dataset":  # rows of the global stream, as a file list is split
@@ -536,7 +543,7 @@ def _checked_rate(record, sample_rate):
         return tf.identity(record["audio"])
 
 
-def _crop(indexed_waveforms, segment_samples, seed, reshuffle=True, segments_per_clip=1):
+def _crop(indexed_waveforms, segment_samples, seed, reshuffle=True, segments_per_clip=1, pad_mode="zeros"):
     """Random crops of `(position, waveform)` pairs; the epoch-seeded path draws from `(seed, position)`."""
     if reshuffle:
         pairs = tf.data.Dataset.zip(indexed_waveforms.map(lambda i, w: w), element_seeds(seed))
@@ -545,10 +552,9 @@ def _crop(indexed_waveforms, segment_samples, seed, reshuffle=True, segments_per
 
     def crop(waveform, element_seed):
         if segments_per_clip == 1:
-            return random_crop_or_pad(waveform, segment_samples, element_seed)
+            return random_crop_or_pad(waveform, segment_samples, element_seed, pad_mode)
         fold = tf.random.experimental.stateless_fold_in
-        return tf.stack(
-            [random_crop_or_pad(waveform, segment_samples, fold(element_seed, i)) for i in range(segments_per_clip)]
-        )
+        return tf.stack([random_crop_or_pad(waveform, segment_samples, fold(element_seed, i), pad_mode)
+                         for i in range(segments_per_clip)])
 
     return pairs.map(crop, num_parallel_calls=AUTOTUNE, deterministic=True)

@@ -55,7 +55,8 @@ class SelfSupervisedMethod(keras.Model):
     documented once in the class docstring; `recipes.run.pretrain` builds a
     method from them. `STATE_SHAPING` names those that shape the saved state
     (a resume with other values is refused); `SEGMENTS_PER_CLIP` is how many
-    crops of each clip a batch holds (`[B, S, N]` when above 1).
+    crops of each clip a batch holds (`[B, S, N]` when above 1); `PAD_MODE` how
+    a clip shorter than a crop fills it (`data.random_crop_or_pad`).
 
     Args:
         encoder: Keras model `[B, n_mels, T, 1]` -> `[B, d]` (see `encoders.get`).
@@ -79,6 +80,8 @@ class SelfSupervisedMethod(keras.Model):
     STATE_SHAPING = ("n_mels", "mel_scale")
     #: Crops of each clip per batch (COLA's positive pairs: 2).
     SEGMENTS_PER_CLIP = 1
+    #: How a clip shorter than a crop fills it: "zeros" (BYOL-A's centred padding) or "repeat".
+    PAD_MODE = "zeros"
     # Constructor arguments that are not hyperparameters: what `pretrain` supplies.
     _NOT_HYPERPARAMETERS = ("encoder", "front_end", "pre_norm_mean", "pre_norm_std", "seed")
 

@@ -74,9 +74,14 @@ class SimCLRAudio(SelfSupervisedMethod):
     (`RandomResizeCrop` virtual crop 1-1.15, stretches 0.9-1.1;
     `RandomCompression` γ 0.6-1; `GaussianNoiseAddition` σ ≤ 0.2), and a
     segment of a few seconds per clip (the recipe's `segment_samples`) as the
-    clip the patches are drawn from. The paper's encoders (ResNet-18,
-    VGG-like, CRNN) arrive with the encoders issue; any registered encoder
-    works.
+    clip the patches are drawn from. A clip shorter than that segment is
+    tiled at a random phase (`PAD_MODE = "repeat"`), not zero-padded: the
+    authors' code repeats short clips, and patches drawn from a zero-padded
+    segment would be mostly silence for the many sub-second clips of a
+    sound-event corpus. Each view is mixed back with a different other clip
+    (`MixBack(paired_views=True)`), as in the authors' code. The paper's
+    encoders: ResNet-18 (the recipe's), VGG-like and CRNN; any registered
+    encoder works.
 
     Args:
         encoder: Keras model `[B, n_mels, T, 1]` -> `[B, d]`.
@@ -98,6 +103,7 @@ class SimCLRAudio(SelfSupervisedMethod):
     """
 
     metric_names = ("loss", "embedding_std", "contrastive_accuracy", "similarity_gap")
+    PAD_MODE = "repeat"
     STATE_SHAPING = SelfSupervisedMethod.STATE_SHAPING + ("projection_dim", "hidden_dim", "mix_back_alpha", "augmentation")
 
     def __init__(

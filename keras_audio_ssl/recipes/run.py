@@ -330,7 +330,7 @@ def pretrain(method, data, training, *, callbacks=None, **method_args):
     use_jit = resolve_jit_compile(training.jit_compile)
     with _scope(strategy):  # built before any data is read: what the settings make impossible fails first
         model = _build_method(method_class, method_args, training, use_jit)
-    inputs = _Inputs(data, training, method_class.SEGMENTS_PER_CLIP)
+    inputs = _Inputs(data, training, method_class.SEGMENTS_PER_CLIP, method_class.PAD_MODE)
 
     # Statistics: computed once per run directory and reused by every later call.
     stats = run_state.read_json(os.path.join(run.output_dir, "normalization.json")) if has_state else None
@@ -389,13 +389,14 @@ class _Run:
 class _Inputs:
     """The run's data: its source (files checked once) and what every pipeline over it shares."""
 
-    def __init__(self, data, training, segments_per_clip):
+    def __init__(self, data, training, segments_per_clip, pad_mode="zeros"):
         from keras_audio_ssl.data import DecodeFailures
 
         self.source, self.training, self.segments_per_clip = _as_dataset_source(data), training, segments_per_clip
         self.decode_failures = DecodeFailures()  # shared: a file that failed once is not decoded again
         self.shared = dict(segment_samples=training.segment_samples, sample_rate=training.sample_rate,
-                           skip_bad_files=training.skip_bad_files, decode_failures=self.decode_failures)
+                           skip_bad_files=training.skip_bad_files, decode_failures=self.decode_failures,
+                           pad_mode=pad_mode)
 
     def statistics_data(self):
         from keras_audio_ssl.data import pretraining_data

@@ -255,6 +255,19 @@ def test_tf_dataset_source_and_too_few_files(folder):
         make_pretraining_dataset(root, batch_size=0)
 
 
+def test_pad_mode_repeat_fills_short_clips_with_audio_and_is_checked():
+    short = tf.data.Dataset.from_tensor_slices([np.arange(1, 5001, dtype=np.float32)] * 4)  # 5000 < SEG
+    zeros = np.concatenate([b.numpy() for b in make_pretraining_dataset(short, batch_size=2, seed=1)])
+    assert np.all(zeros[:, :100] == 0)  # centred: zeros at both ends
+    tiled = np.concatenate([b.numpy() for b in make_pretraining_dataset(short, batch_size=2, seed=1,
+                                                                        pad_mode="repeat", segments_per_clip=2)])
+    assert tiled.shape == (4, 2, SEG) and np.all(tiled != 0)
+    for segment in tiled.reshape(-1, SEG):  # a window of the clip repeated
+        np.testing.assert_array_equal(segment, (np.arange(SEG) + segment[0] - 1) % 5000 + 1)
+    with pytest.raises(ValueError, match="Received: pad_mode='edge'"):
+        make_pretraining_dataset(short, batch_size=2, pad_mode="edge")
+
+
 def test_silence_gives_finite_log_mel(tmp_path):
     from keras_audio_ssl.audio import LogMelSpectrogram
 
