@@ -56,6 +56,40 @@ class MultiStrategy(SelfSupervisedMethod):
     `similarity="cosine"` replaces every bilinear similarity by cosine / 0.2
     (the paper's Table 2).
 
+    The paper's equations in the code, term by term:
+
+    - Views. x, x' are two independent random segments of one clip
+      (`data.make_pretraining_dataset(segments_per_clip=2)`, each crop
+      drawn with its own seed, as COLA's). x^ = `PitchShift(x)`: output mel
+      band f reads the input at f's centre frequency / a on the front end's
+      mel grid, linearly interpolated; bands whose source lies outside the
+      grid get the sample's minimum (silence).
+    - Eq. 1, s_clip = g_clip(f(x))ᵀ W g_clip(f(x')): `clip_head` on the
+      time-averaged frames, `clip_similarity.kernel` as W, through
+      `losses.cola_loss`'s pair similarity.
+    - Eq. 2, L_clip: cross-entropy of each anchor over the batch's positives
+      (`cola_loss`); the code averages the row and the column direction, the
+      paper writes the rows only (a symmetric version of the same objective).
+    - Eq. 3, s_frame = g_frame(f(x_t))ᵀ W' g_frame(f(x_{t+τ})): one einsum over
+      all frame pairs of a clip with `frame_similarity.kernel` as W'.
+    - Eq. 4, L_frame: numerator the logsumexp over frames with |t - t'| <= m,
+      denominator over all T' frames of the same clip, divided by M = 2m + 1
+      and averaged over anchor frames and clips (`frame_contrastive_loss`).
+      With m = 0 the positive is the frame itself in the same view: under
+      `similarity="cosine"` self-similarity is always the maximum (frame
+      accuracy 1 by construction, the loss only spreads a clip's frames
+      apart); under the bilinear similarity W' makes it a real task.
+    - Eq. 5, (L(x) + L(x') + L(x^)) / 3: one frame loss over the stacked
+      [x; x'; x^] frames, three blocks of B clips, so its mean is the mean of
+      the three.
+    - Eq. 6, ‖g_pitch(f(x^)) - g_pitch(f(x)) - a‖²: `pitch_head` = Dense(1) per
+      frame on the frames of x^ and x; a = 12·log2(factor) broadcast over
+      T', averaged over frames and clips (`pitch_shift_loss`). In semitones
+      one unit of a is ≈ 1/17 of ln(factor) units, so β = 1 weighs the pitch
+      term more than the paper's factor units would; `pitch_weight` is β.
+    - Eq. 7, L = L_clip + α L_frame + β L_pitch with α = `frame_weight`,
+      β = `pitch_weight`, both 1.
+
     Where the paper differs from this garden: its encoder is EfficientNet-B0
     with frequency pooling and T' = 3 (`encoders.EfficientNetB0Encoder`); any
     registered encoder whose last layer pools frames works (AudioNTT2020: T' =
