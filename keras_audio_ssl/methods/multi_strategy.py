@@ -85,8 +85,9 @@ class MultiStrategy(SelfSupervisedMethod):
     - Eq. 6, ‖g_pitch(f(x^)) - g_pitch(f(x)) - a‖²: `pitch_head` = Dense(1) per
       frame on the frames of x^ and x; a = 12·log2(factor) broadcast over
       T', averaged over frames and clips (`pitch_shift_loss`). In semitones
-      one unit of a is ≈ 1/17 of ln(factor) units, so β = 1 weighs the pitch
-      term more than the paper's factor units would; `pitch_weight` is β.
+      a ≈ 17.3·ln(factor), so the squared error is ≈ 300× what ln units
+      would give: β = 1 weighs the pitch term more than a target in factor
+      units would; `pitch_weight` is β.
     - Eq. 7, L = L_clip + α L_frame + β L_pitch with α = `frame_weight`,
       β = `pitch_weight`, both 1.
 
