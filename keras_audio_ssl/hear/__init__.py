@@ -3,29 +3,13 @@
     hear-validator keras_audio_ssl.hear -m runs/byola
     python -m keras_audio_ssl.hear --model runs/byola   # the same checks, without torch
 
-`load_model(path)` takes a run directory or an embedding `.keras` file.
+`load_model(path)` takes a run directory, an embedding `.keras` file or a preset.
 """
 
-import importlib
+from keras_audio_ssl.hear.embeddings import get_scene_embeddings
+from keras_audio_ssl.hear.embeddings import get_timestamp_embeddings
+from keras_audio_ssl.hear.model import DEFAULT_HOP_MS
+from keras_audio_ssl.hear.model import HearModel
+from keras_audio_ssl.hear.model import load_model
 
-# Loaded on first use, so `python -m keras_audio_ssl.hear` can hide TensorFlow's
-# start-up logs before anything imports it.
-_EXPORTS = {
-    "DEFAULT_HOP_MS": "keras_audio_ssl.hear.model",
-    "HearModel": "keras_audio_ssl.hear.model",
-    "load_model": "keras_audio_ssl.hear.model",
-    "get_scene_embeddings": "keras_audio_ssl.hear.embeddings",
-    "get_timestamp_embeddings": "keras_audio_ssl.hear.embeddings",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
-
-
-def __dir__():
-    return __all__
+__all__ = ["DEFAULT_HOP_MS", "HearModel", "get_scene_embeddings", "get_timestamp_embeddings", "load_model"]
