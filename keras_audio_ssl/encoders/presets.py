@@ -58,7 +58,9 @@ def built_in_encoder(name):
 
 
 def is_preset_dir(path):
-    return os.path.isfile(os.path.join(os.fspath(path), CONFIG_FILE))
+    """True for a directory in the preset layout: config, weights and metadata (a run directory also
+    holds a `config.json`, its settings, and is not a preset)."""
+    return all(os.path.isfile(os.path.join(os.fspath(path), f)) for f in (CONFIG_FILE, WEIGHTS_FILE, METADATA_FILE))
 
 
 def from_preset(name_or_dir):

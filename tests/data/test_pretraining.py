@@ -357,10 +357,10 @@ def test_skipping_every_host_decoded_file_keeps_the_in_graph_wavs(tmp_path):
     goods = [_noise_file(str(root / f"good{i}.wav"), 1.0, i) for i in range(8)]
     corrupt = bad_corpus.write_corrupt_payload_flac(str(root))
     failures = DecodeFailures()
-    ds = make_pretraining_dataset(str(root), batch_size=2, seed=0, skip_bad_files=True, epochs=(0, 2),
-                                  decode_failures=failures)
-    batches = [b.numpy() for b in ds]
-    assert len(batches) == 2 * ds.steps_per_epoch
+    built = pretraining_data(str(root), batch_size=2, seed=0, skip_bad_files=True, epochs=(0, 2),
+                             decode_failures=failures)
+    batches = [b.numpy() for b in built.dataset]
+    assert len(batches) == 2 * built.steps_per_epoch
     assert [p for p, _ in failures.items()] == [corrupt]
     for batch in batches:
         for segment in batch:

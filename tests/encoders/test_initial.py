@@ -63,6 +63,7 @@ def test_a_run_directory_with_its_statistics_and_a_weights_only_one(tmp_path):
     run.mkdir()
     build_embedding_model(given, mean=-6.5, std=4.25).save(run / "embedding_model.keras")
     (run / "normalization.json").write_text(json.dumps({"mean": -6.5, "std": 4.25}))
+    (run / "config.json").write_text(json.dumps({"method": "byola"}))  # a run's settings: not a preset's config
     model = _byola()
     result = apply_initial_encoder(model, run)
     assert result.kind == "run" and result.statistics == {"mean": -6.5, "std": 4.25}

@@ -211,3 +211,22 @@ def test_ablation_settings_reach_the_run_and_the_exported_front_end(tmp_path, cl
                 dict(augmentations=["mixup", "gaussian"])):
         with pytest.raises(ValueError, match=next(iter(bad))):
             byola.fit(clips, output_dir=str(tmp_path / "bad"), epochs=1, **bad, **TINY)
+
+
+def test_warm_start_from_a_finished_run_directory(tmp_path, clips):
+    # A real run directory (its config.json is a run's settings, not a preset's) seeds a new run.
+    first, _ = byola.fit(clips, output_dir=str(tmp_path / "first"), epochs=1, **TINY)
+    given = [w.copy() for w in first.encoder.get_weights()]
+    captured = {}
+
+    class AtStart(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            captured["weights"] = [w.copy() for w in self.model.encoder.get_weights()]
+
+    second, history = byola.fit(clips, output_dir=str(tmp_path / "second"), epochs=1, seed=7,
+                                initial_encoder=str(tmp_path / "first"), callbacks=[AtStart()], **TINY)
+    for got, want in zip(captured["weights"], given, strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert np.isfinite(history.history["loss"]).all()
+    with open(tmp_path / "second" / "config.json") as f:
+        assert json.load(f)["initial_encoder"] == str(tmp_path / "first")
