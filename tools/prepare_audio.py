@@ -21,12 +21,19 @@ import logging
 import os
 import sys
 
-from keras_audio_ssl.cli_errors import one_line_errors
-from keras_audio_ssl.cli_errors import positive_int
 
-
-@one_line_errors
 def main(argv=None):
+    # Imported here, not at the top: the worker pool spawns processes that re-import this file as
+    # their main module before they arm their death with the parent, and the package imports
+    # TensorFlow (seconds) -- a parent killed meanwhile would leave them running.
+    from keras_audio_ssl.cli_errors import one_line_errors
+
+    return one_line_errors(_main)(argv)
+
+
+def _main(argv=None):
+    from keras_audio_ssl.cli_errors import positive_int
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--input", required=True, help="folder (scanned recursively) or CSV manifest (column `path`)")
     parser.add_argument("--output", required=True, help="output folder for the shards and index.json")
