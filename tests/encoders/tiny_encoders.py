@@ -13,15 +13,21 @@ TINY_ENCODERS = {
 }
 
 
-# Variants that share another entry's trunk: the default suite covers the trunk once, and the
-# variant's own head in its encoder tests; the per-encoder method and export matrices run them
-# under -m large.
+# Variants that share another entry's trunk: their own head is tested in their encoder's tests.
 SAME_TRUNK_AS = {"efficientnet_b0_cola": "efficientnet_b0"}
+# Encoders whose fixed-width trunks take half a minute or more per step or export even at tiny
+# settings; their own test files cover layer contract, saving and (SlowFast) export in the default suite.
+HEAVY = ("efficientnet_b0", "slowfast_nfnet_f0")
+
+
+def in_default_suite(name):
+    """Whether the per-encoder method and export matrices run `name` by default (else `-m large`)."""
+    return name not in SAME_TRUNK_AS and name not in HEAVY
 
 
 def encoder_params():
-    """`TINY_ENCODERS`' names for `pytest.mark.parametrize`, trunk variants marked `large`."""
+    """`TINY_ENCODERS`' names for `pytest.mark.parametrize`, those not `in_default_suite` marked `large`."""
     import pytest
 
-    return [pytest.param(name, marks=pytest.mark.large) if name in SAME_TRUNK_AS else name
+    return [name if in_default_suite(name) else pytest.param(name, marks=pytest.mark.large)
             for name in sorted(TINY_ENCODERS)]

@@ -13,8 +13,8 @@ import tensorflow as tf
 from keras_audio_ssl import encoders
 from keras_audio_ssl import methods
 from keras_audio_ssl import precision
-from tests.encoders.tiny_encoders import SAME_TRUNK_AS
 from tests.encoders.tiny_encoders import TINY_ENCODERS
+from tests.encoders.tiny_encoders import in_default_suite
 
 SAMPLES = 8000  # 0.5 s: 51 log-mel frames, room for SimCLR's 21-frame patches
 METHODS = {
@@ -61,7 +61,7 @@ def test_every_registered_encoder_has_tiny_settings():
     assert sorted(TINY_ENCODERS) == encoders.names()
 
 
-DEFAULT = sorted(("multi_strategy", e) for e in TINY_ENCODERS if e not in SAME_TRUNK_AS)
+DEFAULT = sorted(("multi_strategy", e) for e in TINY_ENCODERS if in_default_suite(e))
 
 
 @pytest.mark.parametrize("method, encoder_name", DEFAULT)

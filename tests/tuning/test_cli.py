@@ -15,6 +15,7 @@ from tests.tuning.conftest import TINY_BYOLA
 TINY_FLAGS = [f"{k}={json.dumps(v)}" for k, v in TINY_BYOLA.items()]
 
 
+@pytest.mark.large  # a search of three trials, each a pretraining and a probe; test_search covers resume and scoring
 def test_a_failed_trial_is_recorded_with_its_error_and_the_search_goes_on(tmp_path, pool, task_csvs, capsys):
     data = str(tmp_path / "pool")
     synthetic.write_wav_folder(data, pool)
