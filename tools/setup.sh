@@ -50,9 +50,11 @@ if [[ "${KAS_WITH_TORCH:-0}" == "1" ]] && ! .venv/bin/python -c "import torch" >
   echo "[setup] pip install torch==2.13.0 (CPU)"
   .venv/bin/python -m pip install -q torch==2.13.0
 fi
-if [[ "${KAS_WITH_TORCH:-0}" == "1" ]] && ! .venv/bin/python -c "import hearvalidator" >/dev/null 2>&1; then
-  # After torch, which it requires: with torch already there pip keeps the CPU build.
-  echo "[setup] pip install -e '.[hear]' (the HEAR validator)"
-  .venv/bin/python -m pip install -q -e '.[hear]'
+if [[ "${KAS_WITH_TORCH:-0}" == "1" ]] && ! .venv/bin/python -c "import hearvalidator, sed_eval, tensorflow_hub" >/dev/null 2>&1; then
+  # After torch, which hearvalidator requires: with torch already there pip keeps the CPU build. All
+  # extras in one resolution, so setup.cfg's pins hold after torch's own requirements (torch's
+  # setuptools>=77 left setuptools 84 here, which dropped the pkg_resources sed_eval and TF Hub import).
+  echo "[setup] pip install -e '.[dev,docs,hear]' (the HEAR validator)"
+  .venv/bin/python -m pip install -q -e '.[dev,docs,hear]'
 fi
 echo "[setup] ready: $(.venv/bin/python -c 'import tensorflow as tf, keras; print("tensorflow", tf.__version__, "keras", keras.__version__)' 2>/dev/null)"
