@@ -71,6 +71,8 @@ def _reason(command):
     program = _program(command)
     if program in NOT_RUN:
         return NOT_RUN[program]
+    if command.split()[-1] == "keras_audio_ssl.recipes":
+        return "the generic entry point named in prose, with no method or preset"
     return next((why for key, why in NOT_RUN_RECIPES.items() if key in command), None)
 
 
@@ -102,6 +104,17 @@ def audio(tmp_path_factory):
     return str(folder)
 
 
+def _labels_csv(audio):
+    """A `path,label,split` manifest over the tiny audio (what `--monitor` reads)."""
+    path = os.path.join(audio, "labels.csv")
+    names = sorted(n for n in os.listdir(audio) if n.endswith(".wav"))
+    with open(path, "w") as f:
+        f.write("path,label,split\n")
+        for i, name in enumerate(names):
+            f.write(f"{name},{'ab'[i % 2]},{'train' if i < len(names) // 2 else 'test'}\n")
+    return path
+
+
 def _run_recipe(command, audio, output_dir):
     words = shlex.split(re.sub(r"\[[^\]]*\]", "", command))  # optional parts left out
     words, args = words[words.index("-m"):], []
@@ -109,11 +122,16 @@ def _run_recipe(command, audio, output_dir):
         word = words.pop(0)
         if word in ("--data", "--output-dir"):
             words.pop(0)  # the README's placeholder: replaced below
+        elif word == "--monitor":
+            words.pop(0)
+            args += ["--monitor", _labels_csv(audio)]
         elif word != "...":
             args.append(word)
     argv = [sys.executable, *args, "--data", audio, "--output-dir", output_dir, *TINY]
     if "byola_v2" in command:  # AudioNTT2022's width must exceed its 1024 conv features
         argv[argv.index("--feature-d") + 1] = "1040"
+    if "cola_audioset" in command:  # COLA's EfficientNet-B0 has the trunk's fixed 1280 width
+        argv[argv.index("--feature-d") + 1] = "1280"
     if "byola" in command:
         argv += ["--memory-size", "8"]
     proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=600)
