@@ -202,7 +202,11 @@ def main(argv=None):
     if args.method != "byola" and args.fader:
         parser.error(f"--fader is BYOL-A v2's; drop it for another method. Received: --method={args.method}")
     # COLA and multi-strategy cut two segments from each clip: give them twice a segment to cut from.
-    samples = SEGMENT if args.method == "byola" else method_layout(args.method)[3] * method_layout(args.method)[2]
+    if args.method == "byola":
+        samples = SEGMENT
+    else:
+        _, _, segments, segment_samples = method_layout(args.method)
+        samples = segment_samples * segments
     if args.input in (None, "", "none"):
         clips, names = synthetic_clips(args.clips, args.seed, samples)
     else:
