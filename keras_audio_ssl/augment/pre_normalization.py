@@ -94,8 +94,11 @@ class PreNormalization(keras.layers.Layer):
             count = total
         if count == 0:
             raise ValueError("adapt() received no data. Received: data with 0 elements")
-        self.mean = float(mean)
-        self.std = float(np.sqrt(m2 / count))
+        self.set_statistics(mean, np.sqrt(m2 / count))
+
+    def set_statistics(self, mean, std):
+        """Sets the scalar mean and std (before or after the layer is built)."""
+        self.mean, self.std = float(mean), float(std)
         if self.built:
             self.mean_weight.assign(self.mean)
             self.std_weight.assign(self.std)

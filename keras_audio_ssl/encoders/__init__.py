@@ -12,6 +12,7 @@ from keras_audio_ssl.encoders.embedding_model import build_embedding_model
 from keras_audio_ssl.encoders.embedding_model import chunked_embedding_fn
 from keras_audio_ssl.encoders.embedding_model import load_embedding_model
 from keras_audio_ssl.encoders.initial import apply_initial_encoder
+from keras_audio_ssl.encoders.initial import load_initial_weights
 from keras_audio_ssl.encoders.presets import from_preset
 from keras_audio_ssl.encoders.presets import preset_names
 from keras_audio_ssl.encoders.presets import save_to_preset

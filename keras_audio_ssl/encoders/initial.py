@@ -1,6 +1,7 @@
 """Warm start: a method's encoder (and its momentum target) starts from existing weights.
 
-`apply_initial_encoder(method_model, spec)` takes the weights from `spec`:
+`apply_initial_encoder(method_model, spec)` takes the weights from `spec`
+(`load_initial_weights(spec, encoder)` returns them for an encoder used as is):
 
 - a `.keras` file of an encoder (log-mel in), or of a waveform -> embedding model;
 - a run directory (`embedding_model.keras`, or else `encoder.keras`, or else
@@ -73,12 +74,22 @@ def apply_initial_encoder(method_model, spec):
     if not method_model.built:
         raise ValueError(f"Build the method (model.build(...)) before applying an initial encoder; building "
                          f"re-initialises the encoder. Received: spec={spec!r}")
-    source, kind, encoder, statistics = _load(os.fspath(spec), method_model.encoder)
-    weights = _matching_weights(encoder, method_model.encoder, source)
+    initial, weights = load_initial_weights(spec, method_model.encoder)
     for target in (method_model.encoder, getattr(method_model, "target_encoder", None)):
         if target is not None:
             target.set_weights(weights)
-    return InitialEncoder(source=source, kind=kind, statistics=statistics)
+    return initial
+
+
+def load_initial_weights(spec, like):
+    """`(InitialEncoder, weights)`: the encoder weights of `spec`, checked to fit the built encoder `like`.
+
+    For an encoder used as is, without a method (e.g. probing official weights before any
+    further pretraining): `like.set_weights(weights)`. Raises as `apply_initial_encoder`.
+    """
+    source, kind, encoder, statistics = _load(os.fspath(spec), like)
+    weights = _matching_weights(encoder, like, source)
+    return InitialEncoder(source=source, kind=kind, statistics=statistics), weights
 
 
 def _load(spec, like):

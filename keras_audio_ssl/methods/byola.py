@@ -12,44 +12,14 @@ from keras_audio_ssl.layers.initialization import check_initialization
 from keras_audio_ssl.losses import byol_loss
 from keras_audio_ssl.methods import momentum
 from keras_audio_ssl.methods.base import SelfSupervisedMethod
-from keras_audio_ssl.methods.base import post_normalize_global
-
-
-AUGMENTATION_BLOCKS = ("mixup", "gaussian", "rrc")
-BATCH_NORM_VIEWS = ("joint", "per_view")
-
-
-def check_augmentations(augmentations):
-    """The augmentation block names as a tuple, or a ValueError naming what is wrong."""
-    if isinstance(augmentations, str):
-        augmentations = [augmentations] if augmentations else []
-    blocks = tuple(augmentations)
-    unknown = [b for b in blocks if b not in AUGMENTATION_BLOCKS]
-    if unknown or len(set(blocks)) != len(blocks) or {"mixup", "gaussian"} <= set(blocks):
-        raise ValueError(f"`augmentations` takes each of {AUGMENTATION_BLOCKS} at most once, and mixup or gaussian "
-                         f"(they share the mixing slot). Received: augmentations={list(blocks)!r}")
-    return blocks
-
-
-def check_view_arguments(*, mixup_ratio, memory_size, virtual_crop_scale, freq_scale, time_scale):
-    """Raises a `ValueError` naming the argument."""
-    if isinstance(mixup_ratio, bool) or not isinstance(mixup_ratio, (int, float)) or not 0 <= mixup_ratio <= 1:
-        raise ValueError(f"mixup_ratio must be a number in [0.0, 1.0]. Received: mixup_ratio={mixup_ratio!r}")
-    if isinstance(memory_size, bool) or not isinstance(memory_size, int) or memory_size < 1:
-        raise ValueError(f"`memory_size` must be a positive integer. Received: memory_size={memory_size!r}")
-    for name, pair in (("virtual_crop_scale", virtual_crop_scale), ("freq_scale", freq_scale),
-                       ("time_scale", time_scale)):
-        if (not isinstance(pair, (list, tuple)) or len(pair) != 2
-                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in pair)
-                or (name != "virtual_crop_scale" and pair[0] > pair[1])):
-            raise ValueError(f"`{name}` must be two positive numbers" + ("" if name == "virtual_crop_scale" else
-                             " (low <= high)") + f". Received: {name}={pair!r}")
-
-
-def check_batch_norm_views(batch_norm_views):
-    if batch_norm_views not in BATCH_NORM_VIEWS:
-        raise ValueError(f"`batch_norm_views` must be one of {BATCH_NORM_VIEWS}. "
-                         f"Received: batch_norm_views={batch_norm_views!r}")
+from keras_audio_ssl.methods.global_post_normalization import post_normalize_global
+from keras_audio_ssl.methods.byola_views import AUGMENTATION_BLOCKS  # noqa: F401 (public here too)
+from keras_audio_ssl.methods.byola_views import BATCH_NORM_VIEWS  # noqa: F401
+from keras_audio_ssl.methods.byola_views import build_augmentation
+from keras_audio_ssl.methods.byola_views import check_augmentations
+from keras_audio_ssl.methods.byola_views import check_batch_norm_views
+from keras_audio_ssl.methods.byola_views import check_view_arguments
+from keras_audio_ssl.methods.byola_views import through_network
 
 
 @keras.saving.register_keras_serializable(package="keras_audio_ssl")
@@ -126,14 +96,7 @@ class BYOLA(SelfSupervisedMethod):
     ```
     """
 
-    metric_names = (
-        "loss",
-        "embedding_std",
-        "view_mean_pre",
-        "view_std_pre",
-        "view_mean_post",
-        "view_std_post",
-    )
+    metric_names = ("loss", "embedding_std", "view_mean_pre", "view_std_pre", "view_mean_post", "view_std_post")
     STATE_SHAPING = SelfSupervisedMethod.STATE_SHAPING + (
         "memory_size", "random_linear_fader", "augmentations", "batch_norm_views", "initialization")
 
@@ -181,25 +144,10 @@ class BYOLA(SelfSupervisedMethod):
         self.synchronized_batch_norm = synchronized_batch_norm
 
         # === Layers ===
-        seeds = self.seeds(3)
-        if "mixup" in self.augmentations:
-            mixing = augment.MixupBYOLA(ratio=mixup_ratio, memory_size=memory_size, seed=seeds[0], name="mixup")
-        elif "gaussian" in self.augmentations:
-            mixing = augment.GaussianNoise(seed=seeds[0], name="gaussian_noise")
-        else:
-            mixing = False
-        self.augmentation = augment.BYOLAAugmentation(
-            mixup=mixing,
-            rrc=False if "rrc" not in self.augmentations else augment.RandomResizeCrop(
-                virtual_crop_scale=self.virtual_crop_scale,
-                freq_scale=self.freq_scale,
-                time_scale=self.time_scale,
-                seed=seeds[1],
-                name="random_resize_crop",
-            ),
-            fader=augment.RandomLinearFader(seed=seeds[2], name="random_linear_fader") if random_linear_fader else None,
-            name="byola_augmentation",
-        )
+        self.augmentation = build_augmentation(
+            self.augmentations, self.seeds(3), mixup_ratio=mixup_ratio, memory_size=memory_size,
+            virtual_crop_scale=self.virtual_crop_scale, freq_scale=self.freq_scale, time_scale=self.time_scale,
+            random_linear_fader=random_linear_fader)
         self.post_norm = augment.PostNormalization(name="post_normalization")
         heads = dict(hidden_dim=hidden_dim, output_dim=projection_dim, synchronized_batch_norm=synchronized_batch_norm)
         self.projector = BYOLProjectionHead(name="projector", **heads)
@@ -238,9 +186,8 @@ class BYOLA(SelfSupervisedMethod):
     # --- views, loss, after-step -------------------------------------------
     def make_views(self, x, training=True):
         """The two post-normalized views `[2B, F, T, 1]` (first half view 1) and their statistics."""
-        views = ops.concatenate(
-            [self.augmentation(x, training=training, update_memory=False) for _ in range(2)], axis=0
-        )
+        views = [self.augmentation(x, training=training, update_memory=False) for _ in range(2)]
+        views = ops.concatenate(views, axis=0)
         pre_mean, pre_std = distribute.global_mean_std(views)
         normalized = post_normalize_global(self.post_norm, views, (pre_mean, pre_std))
         return {"views": normalized, "view_mean_pre": pre_mean, "view_std_pre": pre_std}
@@ -255,16 +202,8 @@ class BYOLA(SelfSupervisedMethod):
         def target_network(x):
             return self.target_projector(self.target_encoder(x, training=training), training=training)
 
-        if self.batch_norm_views == "joint":
-            projection, prediction = online(normalized)
-            target = target_network(normalized)
-        else:
-            halves = ops.split(normalized, 2, axis=0)
-            (proj_1, pred_1), (proj_2, pred_2) = online(halves[0]), online(halves[1])
-            projection = ops.concatenate([proj_1, proj_2], axis=0)
-            prediction = ops.concatenate([pred_1, pred_2], axis=0)
-            target = ops.concatenate([target_network(h) for h in halves], axis=0)
-        target = ops.stop_gradient(target)
+        projection, prediction = through_network(online, normalized, self.batch_norm_views)
+        target = ops.stop_gradient(through_network(target_network, normalized, self.batch_norm_views))
         p1, p2 = ops.split(prediction, 2, axis=0)
         z1, z2 = ops.split(target, 2, axis=0)
         loss = byol_loss(p1, z2) + byol_loss(p2, z1)

@@ -131,47 +131,30 @@ def test_missing_file_is_named(tmp_path):
         convert_byola_torch(tmp_path / "nope.pth")
 
 
-def test_tool_end_to_end(tmp_path, rng):
-    import os
-    import subprocess
-    import sys
-
-    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    module = _save_official(OfficialAudioNTT2020(d=128), tmp_path / "byola.pth", seed=5)
-    env = dict(os.environ, PYTHONPATH=repo)
-    tool = os.path.join(repo, "tools", "convert_byola_torch.py")
-    result = subprocess.run(
-        [sys.executable, tool, "--checkpoint", str(tmp_path / "byola.pth"), "--output", str(tmp_path / "enc.keras")],
-        capture_output=True, text=True, env=env, timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "feature_d=128" in result.stdout
-
+def test_tool_end_to_end(tmp_path, rng, capsys):
     import keras
 
-    import keras_audio_ssl.encoders  # noqa: F401
+    from tests.test_case import exit_code
+    from tools.convert_byola_torch import main
 
+    module = _save_official(OfficialAudioNTT2020(d=128), tmp_path / "byola.pth", seed=5)
+    capsys.readouterr()
+    assert exit_code(main, ["--checkpoint", str(tmp_path / "byola.pth"), "--output", str(tmp_path / "enc.keras")]) == 0
+    assert "feature_d=128" in capsys.readouterr().out
     assert _compare(module, keras.saving.load_model(tmp_path / "enc.keras"), 64, 96, rng) <= 1e-4
 
 
-def test_tool_writes_a_preset_with_the_official_embeddings(tmp_path, rng):
-    import os
-    import subprocess
-    import sys
-
+def test_tool_writes_a_preset_with_the_official_embeddings(tmp_path, rng, capsys):
     from keras_audio_ssl.audio import LogMelSpectrogram
     from keras_audio_ssl.encoders import from_preset
+    from tests.test_case import exit_code
+    from tools.convert_byola_torch import main
 
-    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     module = _save_official(OfficialAudioNTT2020(d=64), tmp_path / "byola.pth", seed=6)
-    tool = [sys.executable, os.path.join(repo, "tools", "convert_byola_torch.py"), "--checkpoint",
-            str(tmp_path / "byola.pth"), "--preset-dir", str(tmp_path / "preset")]
-    env = dict(os.environ, PYTHONPATH=repo)
-    refused = subprocess.run(tool, capture_output=True, text=True, env=env, timeout=300)
-    assert refused.returncode == 2 and "needs --mean and --std" in refused.stderr
-    result = subprocess.run(tool + ["--mean", "-6.0", "--std", "4.0"], capture_output=True, text=True, env=env,
-                            timeout=300)
-    assert result.returncode == 0, result.stderr[-3000:]
+    tool = ["--checkpoint", str(tmp_path / "byola.pth"), "--preset-dir", str(tmp_path / "preset")]
+    capsys.readouterr()
+    assert exit_code(main, tool) == 2 and "needs --mean and --std" in capsys.readouterr().err
+    assert exit_code(main, tool + ["--mean", "-6.0", "--std", "4.0"]) == 0
     model = from_preset(str(tmp_path / "preset"))
     waveform = (0.1 * rng.standard_normal((2, 16000))).astype(np.float32)
     log_mel = (np.asarray(LogMelSpectrogram()(waveform)) + 6.0) / 4.0

@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from keras_audio_ssl import augment
 from keras_audio_ssl.encoders import AudioNTT2020
@@ -24,8 +25,11 @@ def test_augmentation_blocks_choose_the_layers_and_train():
         model = _model(augmentations=blocks)
         assert (type(model.augmentation.mixup) if model.augmentation.mixup is not None else None) is mixing
         assert (model.augmentation.rrc is not None) == has_rrc
-        history = model.fit(_waveforms(16), batch_size=8, epochs=1, verbose=0)
-        assert np.isfinite(history.history["loss"][-1]), blocks
+        if "gaussian" in blocks:  # the block no other test trains: through fit's traced step
+            loss = model.fit(_waveforms(16), batch_size=8, epochs=1, verbose=0).history["loss"][-1]
+        else:  # the default blocks' traced step is trained by every other BYOL-A fit; an eager step is enough here
+            loss = model.train_step(tf.constant(_waveforms(8)))["loss"]
+        assert np.isfinite(float(loss)), blocks
         assert BYOLA.from_config(model.get_config()).augmentations == tuple(blocks)
     # No block: both views are the same input, post-normalized.
     views = _model(augmentations=())
@@ -89,8 +93,7 @@ def test_torch_initialization_of_byola_starts_the_target_as_a_copy():
     assert np.abs(last_dense).max() > 0
     assert not np.allclose(keras_init.projector.trainable_weights[0].numpy(),
                            torch_init.projector.trainable_weights[0].numpy())
-    history = torch_init.fit(_waveforms(16), batch_size=8, epochs=1, verbose=0)
-    assert np.isfinite(history.history["loss"][-1])
+    assert np.isfinite(float(torch_init.train_step(tf.constant(_waveforms(8)))["loss"]))  # eager: init is not traced
     assert BYOLA.from_config(torch_init.get_config()).initialization == "torch"
     with pytest.raises(ValueError, match="initialization"):
         _model(initialization="he")
