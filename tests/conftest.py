@@ -4,6 +4,11 @@ import threading
 # Quiet TensorFlow's C++ logging before anything imports it.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+# Under pytest-xdist (`-n 2 --dist loadfile`) each worker process stands for one core: one TensorFlow thread
+# each, instead of every worker sizing its thread pools to all the cores. Set before TensorFlow is imported.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for _name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
+        os.environ.setdefault(_name, "1")
 
 import numpy as np
 import pytest

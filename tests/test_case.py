@@ -195,3 +195,16 @@ def run_method_test(build_model, waveforms, *, tmp_path, epochs=8, batch_size=8,
         assert summary["max_weight_diff_step1"] < 1e-5, summary
         return summary
     return None
+
+
+def exit_code(main, argv):
+    """Runs a command line's `main(argv)` in this process; returns its exit status.
+
+    What `python tools/x.py ARGS` or `python -m package.module ARGS` would exit with (the int `main`
+    returns, or argparse's `SystemExit` code), without a new process paying TensorFlow's import again.
+    Tests about the process itself (its start-up output, its exit under a signal) start one instead.
+    """
+    try:
+        return main(argv)
+    except SystemExit as error:
+        return error.code

@@ -58,7 +58,7 @@ def things(tmp_path_factory):
     return paths
 
 
-# (name, command builder, what the error line must name). The tools parse before TensorFlow loads: fast.
+# (name, command builder, what the error line must name). Argument errors, found before any work: run in-process.
 FAST = [
     ("tflite seconds nan", lambda p: _tool("export_tflite.py") + ["--model", p["file"], "--output", "x", "--seconds", "nan"],
      "--seconds"),
@@ -124,8 +124,23 @@ def _check_one_line(things, command, named):
 
 
 @pytest.mark.parametrize("name, command, named", FAST, ids=[c[0] for c in FAST])
-def test_bad_arguments_are_one_line(things, name, command, named):
-    _check_one_line(things, command, named)
+def test_bad_arguments_are_one_line(things, name, command, named, capsys, monkeypatch):
+    # The tools' `main` in this process: the same argparse and `one_line_errors` path as `python tools/x.py`
+    # (tests/test_first_run.py and tests/test_readme_commands.py start real processes).
+    import importlib
+
+    from tests.test_case import exit_code
+
+    argv = command(things)
+    assert argv[1].startswith(os.path.join(REPO, "tools"))
+    main = importlib.import_module(f"tools.{os.path.splitext(os.path.basename(argv[1]))[0]}").main
+    monkeypatch.chdir(things["root"])
+    capsys.readouterr()
+    assert exit_code(main, argv[2:]) == 2
+    stderr = capsys.readouterr().err
+    assert "Traceback" not in stderr, stderr[-3000:]
+    errors = [line for line in stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1 and named in errors[0], stderr[-3000:]
 
 
 @pytest.mark.large

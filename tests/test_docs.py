@@ -15,7 +15,7 @@ import results  # noqa: E402
 
 README_COMMANDS = (
     "bash tools/setup.sh && .venv/bin/python -m keras_audio_ssl.demo",
-    "bash tools/setup.sh && .venv/bin/python -m pytest -q",
+    "bash tools/setup.sh && .venv/bin/python -m pytest -q -n 2 --dist loadfile",
 )
 
 

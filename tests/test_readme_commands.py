@@ -36,6 +36,10 @@ NOT_RUN = {
     "tools/show_augmentations.py": "writes a figure (tests/tools)",
     "tools/convert_byola_torch.py": "needs the official BYOL-A .pth, whose licence forbids shipping it",
     "tools/offline_benchmark_apt_packages.txt": "a package list, not a command",
+    "tools/hear_eval.py": "builds .venv-heareval and trains heareval's predictors (tests/hear/test_hear_eval_tool.py: "
+                          "-m large; --tasks-only and bad arguments in the default suite)",
+    "tools/heareval_predictions.py": "heareval's predictions runner, run by tools/hear_eval.py inside .venv-heareval "
+                                     "(tests/hear/test_hear_eval_tool.py)",
 }
 #: Recipe commands that need what a single process here lacks.
 NOT_RUN_RECIPES = {

@@ -1,9 +1,6 @@
 """EfficientNetB0Encoder: COLA's EfficientNet-B0 with the multiple-sampling-strategies head."""
 
 import math
-import os
-import subprocess
-import sys
 
 import keras
 import numpy as np
@@ -24,7 +21,6 @@ from tests.encoders.tiny_encoders import TINY_ENCODERS
 from tests.test_case import run_layer_test
 
 TINY = TINY_ENCODERS["efficientnet_b0"]  # B0 itself; a 16-wide head on 32 mels
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 @pytest.fixture(scope="module")
@@ -176,24 +172,8 @@ def test_registry_and_recipe_builder():
     assert tuple(encoder.output_shape) == (None, 512)
 
 
-def test_keras_file_loads_in_a_fresh_process(tiny_encoder, tmp_path):
-    encoder = tiny_encoder
-    x = _log_mel(TINY["n_mels"], 50, seed=3)
-    np.save(tmp_path / "x.npy", x)
-    np.save(tmp_path / "expected.npy", keras.ops.convert_to_numpy(encoder(x, training=False)))
-    encoder.save(tmp_path / "encoder.keras")
-    script = (
-        "import sys, numpy as np, keras, keras_audio_ssl\n"
-        "d = sys.argv[1]\n"
-        "m = keras.saving.load_model(d + '/encoder.keras')\n"
-        "assert type(m).__name__ == 'EfficientNetB0Encoder', type(m)\n"
-        "got = keras.ops.convert_to_numpy(m(np.load(d + '/x.npy'), training=False))\n"
-        "np.testing.assert_allclose(got, np.load(d + '/expected.npy'), atol=1e-5)\n"
-    )
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    result = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, env=env,
-                            timeout=300, cwd=str(tmp_path))
-    assert result.returncode == 0, result.stderr[-3000:]
+# Loading its `.keras` file in a fresh process (after `import keras_audio_ssl` alone) is checked with every
+# other kind in one process: tests/test_package.py::test_keras_files_load_after_a_bare_package_import.
 
 
 @pytest.mark.large  # eager BYOL-A training steps; tests/methods/test_every_encoder.py trains every encoder by default

@@ -3,8 +3,6 @@
 import inspect
 import math
 import os
-import subprocess
-import sys
 import tempfile
 
 import keras
@@ -360,30 +358,8 @@ def test_trains_under_byol_a():
     assert any(g != 0.0 for g in gains)  # the blocks leave the identity
 
 
-_LOAD_IN_FRESH_PROCESS = """
-import sys
-import numpy as np
-import keras_audio_ssl
-import keras
-model = keras.saving.load_model(sys.argv[1])
-x = np.load(sys.argv[2])
-np.save(sys.argv[3], np.asarray(model(x, training=False)))
-"""
-
-
-def test_keras_file_loads_in_a_fresh_process(tmp_path):
-    model = build_embedding_model(SlowFastNFNetF0(**TINY), mean=-6.0, std=4.0)
-    for layer in find_encoder(model).layers:
-        if isinstance(layer, NFResidual):
-            layer.skip_gain.assign(0.3)
-    x = (0.1 * np.random.default_rng(6).standard_normal((2, 4000))).astype("float32")
-    model.save(tmp_path / "m.keras")
-    np.save(tmp_path / "x.npy", x)
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    out = subprocess.run([sys.executable, "-c", _LOAD_IN_FRESH_PROCESS, str(tmp_path / "m.keras"),
-                          str(tmp_path / "x.npy"), str(tmp_path / "y.npy")], capture_output=True, text=True, env=env)
-    assert out.returncode == 0, out.stderr[-3000:]
-    np.testing.assert_allclose(np.load(tmp_path / "y.npy"), np.asarray(model(x, training=False)), atol=1e-5)
+# Loading its `.keras` file in a fresh process (after `import keras_audio_ssl` alone) is checked with every
+# other kind in one process: tests/test_package.py::test_keras_files_load_after_a_bare_package_import.
 
 
 def test_savedmodel_and_builtin_tflite_agree_with_keras(tmp_path):

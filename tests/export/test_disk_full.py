@@ -1,8 +1,6 @@
 """A full disk or a killed export never costs the previous good artefact (findings 3 and 4)."""
 
 import os
-import subprocess
-import sys
 
 import keras
 import numpy as np
@@ -14,8 +12,6 @@ from keras_audio_ssl.export import export_savedmodel
 from keras_audio_ssl.export import export_tflite
 from tests.small_disk import fill
 from tests.small_disk import small_disk
-
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def test_tflite_on_a_full_disk_keeps_the_previous_file(embedding_model, tmp_path):
@@ -31,7 +27,10 @@ def test_tflite_on_a_full_disk_keeps_the_previous_file(embedding_model, tmp_path
         assert sorted(os.listdir(disk)) == ["filler.bin", "model.tflite"]
 
 
-def test_tflite_tool_says_no_space_left_in_one_line(embedding_model, tmp_path):
+def test_tflite_tool_says_no_space_left_in_one_line(embedding_model, tmp_path, capsys):
+    from tests.test_case import exit_code
+    from tools.export_tflite import main  # its main in-process: the same one_line_errors path as the command
+
     model_path = tmp_path / "m.keras"
     embedding_model.save(model_path)
     with small_disk(tmp_path / "disk", megabytes=8) as disk:
@@ -39,13 +38,13 @@ def test_tflite_tool_says_no_space_left_in_one_line(embedding_model, tmp_path):
         export_tflite(embedding_model, path)
         good = open(path, "rb").read()
         fill(disk, leave_bytes=64 << 10)
-        result = subprocess.run([sys.executable, os.path.join(REPO, "tools", "export_tflite.py"), "--model",
-                                 str(model_path), "--output", path], capture_output=True, text=True, timeout=300,
-                                env=dict(os.environ, PYTHONPATH=REPO))
-        assert result.returncode == 1, result.stderr[-2000:]
-        errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+        capsys.readouterr()
+        code = exit_code(main, ["--model", str(model_path), "--output", path])
+        stderr = capsys.readouterr().err
+        assert code == 1, stderr[-2000:]
+        errors = [line for line in stderr.splitlines() if line.startswith("error:")]
         assert len(errors) == 1 and "no space left" in errors[0] and path in errors[0]
-        assert "Traceback" not in result.stderr
+        assert "Traceback" not in stderr
         assert open(path, "rb").read() == good
 
 

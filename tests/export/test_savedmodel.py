@@ -13,7 +13,6 @@ from keras_audio_ssl.export.model_parts import build_frames_model
 from keras_audio_ssl.export.model_parts import min_samples
 from keras_audio_ssl.export.savedmodel import next_version
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +88,8 @@ def test_non_finite_and_wrong_rank_are_rejected(exported):
         loaded.signatures["serving_default"](waveform=tf.zeros([1, 4000], tf.int32))
 
 
+@pytest.mark.large  # TensorFlow's own saved_model_cli in a process (~20 s); the signatures' unknown-rank input is
+# checked by test_non_finite_and_wrong_rank_are_rejected, serving by test_grpc_round_trip
 def test_saved_model_cli_lists_signatures(exported):
     _, path, _ = exported
     cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
@@ -139,19 +140,19 @@ def test_grpc_round_trip(embedding_model, exported, rng):
         server.stop(None)
 
 
-def test_tool_end_to_end_on_fit_run_dir(fit_run_dir, tmp_path, rng):
+def test_tool_end_to_end_on_fit_run_dir(fit_run_dir, tmp_path, rng, capsys):
     from keras_audio_ssl.encoders import load_embedding_model
+    from tests.test_case import exit_code
+    from tools.export_savedmodel import main
 
     out = tmp_path / "serving"
-    env = dict(os.environ, PYTHONPATH=REPO)
-    cmd = [sys.executable, os.path.join(REPO, "tools", "export_savedmodel.py"), "--model", fit_run_dir, "--output", str(out)]
-    result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert exit_code(main, ["--model", fit_run_dir, "--output", str(out)]) == 0
     assert (out / "1" / "saved_model.pb").is_file()
     x = (0.1 * rng.standard_normal((2, 16000))).astype(np.float32)
     got = tf.saved_model.load(str(out / "1")).signatures["serving_default"](waveform=tf.constant(x))["embedding"].numpy()
     model = load_embedding_model(fit_run_dir)
     np.testing.assert_allclose(got, np.asarray(model(x, training=False)), atol=1e-5)
 
-    bad = subprocess.run(cmd[:3] + [str(tmp_path / "missing"), "--output", str(out)], capture_output=True, text=True, env=env, timeout=300)
-    assert bad.returncode == 2 and "missing" in bad.stderr
+    capsys.readouterr()
+    assert exit_code(main, ["--model", str(tmp_path / "missing"), "--output", str(out)]) == 2
+    assert "missing" in capsys.readouterr().err

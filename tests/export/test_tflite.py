@@ -1,16 +1,12 @@
 """TFLite export: builtin ops only, fp32/fp16/int8 agreement with Keras on speech/music-like audio."""
 
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 from keras_audio_ssl.export import export_tflite
 from keras_audio_ssl.export.tflite import tflite_builtin_only
-
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def run_tflite(path, clips):
@@ -84,12 +80,11 @@ def test_too_short_clip_and_bad_mode_are_rejected(embedding_model, tmp_path):
 
 def test_tool_end_to_end_on_fit_run_dir(fit_run_dir, speech_and_music, tmp_path):
     from keras_audio_ssl.encoders import load_embedding_model
+    from tests.test_case import exit_code
+    from tools.export_tflite import main
 
     out = tmp_path / "model.tflite"
-    env = dict(os.environ, PYTHONPATH=REPO)
-    cmd = [sys.executable, os.path.join(REPO, "tools", "export_tflite.py"), "--model", fit_run_dir, "--output", str(out), "--seconds", "0.5"]
-    result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert exit_code(main, ["--model", fit_run_dir, "--output", str(out), "--seconds", "0.5"]) == 0
     clips = speech_and_music[:, :8000]
     expected = np.asarray(load_embedding_model(fit_run_dir)(clips, training=False))
     assert np.max(np.abs(run_tflite(out, clips) - expected)) <= 1e-4

@@ -1,8 +1,6 @@
 import glob
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -43,16 +41,18 @@ def test_fit_logs_each_term_and_writes_a_usable_run(tmp_path):
         multi_strategy.fit(clips, output_dir=str(tmp_path / "bad"), m=-2, **TINY)
 
 
-def test_cli_runs_the_cpu_preset(tmp_path):
+def test_cli_runs_the_cpu_preset(tmp_path, capsys, monkeypatch):
+    # The command line's `main` in this process (tests/test_first_run.py starts a recipe's real process).
+    from keras_audio_ssl.recipes.cli import main_any
+    from tests.test_case import exit_code
+
     folder = tmp_path / "wavs"
     synthetic.write_wav_folder(str(folder), synthetic.make_unlabeled_corpus(16, seconds=1.5, seed=5))
     out = tmp_path / "run"
-    proc = subprocess.run(
-        [sys.executable, "-m", "keras_audio_ssl.recipes", "--config", "recipes/multi_strategy_cpu.json",
-         "--data", str(folder), "--output-dir", str(out), "--epochs", "1", "--batch-size", "8",
-         "--feature-d", "16", "--norm-stats-samples", "8", "--factor-range", "[0.9, 1.1]"],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    monkeypatch.chdir(REPO)
+    code = exit_code(main_any, ["--config", "recipes/multi_strategy_cpu.json", "--data", str(folder), "--output-dir",
+                                str(out), "--epochs", "1", "--batch-size", "8", "--feature-d", "16",
+                                "--norm-stats-samples", "8", "--factor-range", "[0.9, 1.1]"])
+    assert code == 0, capsys.readouterr().err[-3000:]
     config = json.loads((out / "config.json").read_text())
     assert config["method"] == "multi_strategy" and config["factor_range"] == [0.9, 1.1]
