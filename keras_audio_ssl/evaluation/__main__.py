@@ -34,7 +34,8 @@ def build_parser():
     )
     parser.add_argument("--model", required=True, help="run directory (with embedding_model.keras) or a .keras file")
     parser.add_argument("--tasks", nargs="+",
-                        help="benchmark folder(s) holding task manifests, manifest CSVs (path,label,split[,fold]) and/or "
+                        help="benchmark folder(s) holding task manifests, manifest CSVs (path,label,split[,fold]), HEAR task "
+                             "folders (hear:PATH; scene tasks, event tasks with --task sed) and/or "
                              "TensorFlow Datasets as tfds:NAME (speech_commands, nsynth, crema_d, gtzan; written once as "
                              "WAV files under $KAS_TFDS_CACHE, default ~/.cache/keras_audio_ssl/tfds); "
                              "with --suite offline: the benchmark folder")

@@ -26,6 +26,8 @@ from keras_audio_ssl.evaluation.event_decoding import decode_events
 from keras_audio_ssl.evaluation.event_decoding import frame_targets
 from keras_audio_ssl.evaluation.event_metrics import event_f_measure
 from keras_audio_ssl.evaluation.event_metrics import onset_f_measure
+from keras_audio_ssl.evaluation.psds import PSDS1
+from keras_audio_ssl.evaluation.psds import psds
 from keras_audio_ssl.evaluation.segment_metrics import segment_metrics
 from keras_audio_ssl.evaluation.linear_probe import standardize
 
@@ -94,6 +96,20 @@ def _mean_class_wise(runs):
     return {label: float(np.mean([run.get(label, 0.0) for run in runs])) for label in labels}
 
 
+#: Decision thresholds whose decoded events are PSDS's operating points.
+PSDS_THRESHOLDS = tuple(np.round(np.linspace(0.05, 0.95, 19), 2))
+
+
+def _psds1(probabilities, paths, seconds, durations, classes, reference, median_seconds):
+    """DCASE's PSDS1 over the decision thresholds (NaN when the test clips hold no event)."""
+    if not reference:
+        return float("nan")
+    points = [[e for path, p in zip(paths, probabilities)
+               for e in decode_events(p, seconds, classes, filename=path, threshold=t, median_seconds=median_seconds)]
+              for t in PSDS_THRESHOLDS]
+    return psds(reference, points, durations, **PSDS1)
+
+
 def evaluate_sed(embedding_model, dataset, *, runs=3, seed=0, normalize_with="downstream",
                  threshold=DEFAULT_THRESHOLD, median_seconds=DEFAULT_MEDIAN_SECONDS, t_collar=0.2,
                  sample_rate=DEFAULT_SAMPLE_RATE, epochs=linear_classifier.PAPER_EPOCHS,
@@ -103,7 +119,8 @@ def evaluate_sed(embedding_model, dataset, *, runs=3, seed=0, normalize_with="do
 
     The score is the onset F-measure (micro, 200 ms collar) averaged over `runs`
     seeds; also the event-based F-measure (onsets and offsets), the macro onset
-    F-measure and the class-wise onset F-measures (mean over runs).
+    F-measure, the class-wise onset F-measures and DCASE's PSDS1 over the
+    decision thresholds `PSDS_THRESHOLDS` (means over runs).
     """
     if runs < 1:
         raise ValueError(f"`runs` must be >= 1. Received: runs={runs}")
@@ -122,7 +139,8 @@ def evaluate_sed(embedding_model, dataset, *, runs=3, seed=0, normalize_with="do
     reference = [(on, off, label, path) for path in test_paths for on, off, label in dataset.events_of(path)]
 
     started = time.perf_counter()
-    onset, event, macro, class_wise, segment_er, segment_f1 = [], [], [], [], [], []
+    onset, event, macro, class_wise, segment_er, segment_f1, psds1 = [], [], [], [], [], [], []
+    durations = {path: len(wave) / float(sample_rate) for path, wave in zip(test_paths, test_waves)}
     for run in range(runs):
         probabilities = sed_probe(train_frames, targets, test_frames, epochs=epochs, batch_size=batch_size,
                                   learning_rate=learning_rate, dropout=dropout, seed=seed + run)
@@ -137,6 +155,7 @@ def evaluate_sed(embedding_model, dataset, *, runs=3, seed=0, normalize_with="do
         segments = segment_metrics(reference, estimated, time_resolution=1.0, labels=dataset.classes)
         segment_er.append(segments["error_rate"])
         segment_f1.append(segments["f_measure"])
+        psds1.append(_psds1(probabilities, test_paths, seconds, durations, dataset.classes, reference, median_seconds))
         if verbose:
             print(f"[sed] {dataset.name} run {run + 1}/{runs}: onset F {onset[-1]:.4f}, event F {event[-1]:.4f}",
                   flush=True)
@@ -161,6 +180,7 @@ def evaluate_sed(embedding_model, dataset, *, runs=3, seed=0, normalize_with="do
         "segment_1s_er": float(np.mean(segment_er)),
         "segment_1s_f1": float(np.mean(segment_f1)),
         "macro_onset_f_measure": float(np.mean(macro)),
+        "psds1": float(np.mean(psds1)),
         "frame_seconds": seconds,
         "class_wise_onset_f_measure": ";".join(f"{label}={value:.4f}" for label, value in per_class.items()),
     }

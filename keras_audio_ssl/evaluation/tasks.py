@@ -61,8 +61,11 @@ def find_task_manifests(folder):
 
 
 def load_tasks(sources):
-    """DownstreamDatasets from benchmark folders, manifest CSV paths and/or TFDS names (`tfds:speech_commands`)."""
+    """DownstreamDatasets from benchmark folders, manifest CSV paths, TFDS names (`tfds:speech_commands`)
+    and/or HEAR task folders (`hear:PATH`, scene tasks)."""
     from keras_audio_ssl.data.downstream import csv_manifest
+    from keras_audio_ssl.data.downstream.hear_tasks import hear_tasks
+    from keras_audio_ssl.data.downstream.hear_tasks import is_hear_source
     from keras_audio_ssl.data.downstream.tfds_tasks import is_tfds_source
     from keras_audio_ssl.data.downstream.tfds_tasks import tfds_task
 
@@ -73,6 +76,8 @@ def load_tasks(sources):
         source = os.fspath(source)
         if is_tfds_source(source):
             tasks.append(tfds_task(source))
+        elif is_hear_source(source):
+            tasks.extend(hear_tasks(source, "scene"))
         elif os.path.isdir(source):
             manifests = find_task_manifests(source)
             if not manifests:
@@ -101,7 +106,9 @@ def _benchmark_tasks(folder, kind):
 
 def load_sound_event_tasks(sources):
     """SoundEventDatasets from offline benchmarks (their `sed` task), DCASE 2016 task 2
-    folders (`dcase2016_task2`) and events CSVs (`events_csv`)."""
+    folders (`dcase2016_task2`), events CSVs (`events_csv`) and HEAR event task folders (`hear:PATH`)."""
+    from keras_audio_ssl.data.downstream.hear_tasks import hear_tasks
+    from keras_audio_ssl.data.downstream.hear_tasks import is_hear_source
     from keras_audio_ssl.data.downstream.sound_events import dcase2016_task2
     from keras_audio_ssl.data.downstream.sound_events import events_csv
     from keras_audio_ssl.data.downstream.sound_events import looks_like_dcase2016
@@ -109,7 +116,9 @@ def load_sound_event_tasks(sources):
     tasks = []
     for source in [sources] if isinstance(sources, (str, os.PathLike)) else sources:
         source = os.fspath(source)
-        if os.path.isfile(os.path.join(source, "benchmark.json")):
+        if is_hear_source(source):
+            found = hear_tasks(source, "event")
+        elif os.path.isfile(os.path.join(source, "benchmark.json")):
             found = [events_csv(m) for m in _benchmark_tasks(source, "sed")]
         elif os.path.isdir(source) and looks_like_dcase2016(source):
             found = [dcase2016_task2(source)]

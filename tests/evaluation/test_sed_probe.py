@@ -94,6 +94,7 @@ def test_sed_probe_recovers_hand_placed_events(oracle_model, task):
     assert result["score"] >= 0.9, result
     assert result["event_f_measure"] >= 0.9, result
     assert result["segment_1s_f1"] >= 0.9 and result["segment_1s_er"] <= 0.2, result
+    assert result["psds1"] >= 0.9, result  # DCASE's PSDS1 over the decision thresholds
     assert result["n_classes"] == 2 and result["n_train"] == 16 and result["n_test"] == 8
     assert set(dict(kv.split("=") for kv in result["class_wise_onset_f_measure"].split(";"))) == {"noise", "tone"}
 
@@ -105,7 +106,8 @@ def test_sed_probe_learns_nothing_from_shuffled_labels(oracle_model, task):
     events = task.events.copy()
     events["path"] = [moved.get(p, p) for p in events["path"]]
     shuffled = SoundEventDataset("shuffled", task.clips, events, task.classes)
-    assert evaluate_sed(oracle_model, shuffled, **PROBE)["score"] < 0.25
+    result = evaluate_sed(oracle_model, shuffled, **PROBE)
+    assert result["score"] < 0.25 and result["psds1"] < 0.25
 
 
 def test_too_short_a_clip_is_named(oracle_model, tmp_path):
