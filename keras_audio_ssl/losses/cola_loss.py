@@ -14,16 +14,19 @@ def pair_similarity(anchors, candidates, kernel=None, temperature=0.2):
     return ops.matmul(l2_normalize(anchors), ops.transpose(l2_normalize(candidates))) / temperature
 
 
-def cola_loss(anchors, positives, kernel=None, temperature=0.2, all_anchors=None, all_positives=None, offset=0):
-    """Softmax cross-entropy over the batch, both directions averaged (Saeed et al., 2021).
+def cola_loss(anchors, positives, kernel=None, temperature=0.2, all_anchors=None, all_positives=None, offset=0,
+              symmetric=True):
+    """Softmax cross-entropy over the batch (Saeed et al., 2021), one direction or both.
 
     Pair i is `(anchors[i], positives[i])`, two segments of one clip; the
     other clips' segments are the negatives. With S = sim(all anchors, all
-    positives) (`pair_similarity`), the loss averages the cross-entropy of
-    each anchor's row (find its positive among all positives) and of each
-    positive's column (find its anchor among all anchors). COLA uses one
-    direction; the symmetric form is the issue's choice (both directions
-    average to the same expectation and halve the variance).
+    positives) (`pair_similarity`), the one-direction loss is the
+    cross-entropy of each anchor's row (find its positive among all
+    positives): COLA's L = -log exp s(x, x+) / sum over x- in X-(x) + {x+} of
+    exp s(x, x-), as the paper writes it and the authors' code computes it.
+    `symmetric=True` also takes each positive's column (find its anchor among
+    all anchors) and averages the two (the same expectation, lower
+    variance): `methods.MultiStrategy`'s clip loss.
 
     Args:
         anchors, positives: `[B, D]` projections of this replica's pairs.
@@ -34,11 +37,13 @@ def cola_loss(anchors, positives, kernel=None, temperature=0.2, all_anchors=None
             from every replica (`distribute.gather`), so the negatives are the
             global batch as in the paper; default: this batch.
         offset: index of this replica's first pair in the global batch.
+        symmetric: bool. Average the row (anchor -> positives) and column
+            (positive -> anchors) cross-entropies; False: rows only (COLA's).
 
     Returns:
         `(loss, diagnostics)`: diagnostics `contrastive_accuracy` (positive
-        ranked first, both directions), `logits_entropy` (nats, mean over
-        both directions), `logits` (anchor rows).
+        ranked first), `logits_entropy` (nats), each over the directions the
+        loss uses, and `logits` (anchor rows).
 
     Example:
     >>> loss, diagnostics = cola_loss(g1, g2, kernel=similarity.kernel)
@@ -52,8 +57,14 @@ def cola_loss(anchors, positives, kernel=None, temperature=0.2, all_anchors=None
     kernel = None if kernel is None else to_float32(kernel)
     labels = ops.arange(ops.shape(anchors)[0]) + offset
     rows = pair_similarity(anchors, all_positives, kernel, temperature)
-    columns = ops.transpose(pair_similarity(all_anchors, positives, kernel, temperature))
     loss_rows, diag_rows = bilinear_loss(rows, return_diagnostics=True, labels=labels)
+    if not symmetric:
+        return loss_rows, {
+            "contrastive_accuracy": diag_rows["accuracy"],
+            "logits_entropy": diag_rows["entropy"],
+            "logits": rows,
+        }
+    columns = ops.transpose(pair_similarity(all_anchors, positives, kernel, temperature))
     loss_cols, diag_cols = bilinear_loss(columns, return_diagnostics=True, labels=labels)
     return 0.5 * (loss_rows + loss_cols), {
         "contrastive_accuracy": 0.5 * (diag_rows["accuracy"] + diag_cols["accuracy"]),

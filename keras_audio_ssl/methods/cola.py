@@ -9,7 +9,7 @@ from keras_audio_ssl.heads import BilinearSimilarity
 from keras_audio_ssl.heads import COLAProjectionHead
 from keras_audio_ssl.losses import cola_loss
 from keras_audio_ssl.methods.base import SelfSupervisedMethod
-from keras_audio_ssl.methods.base import post_normalize_global
+from keras_audio_ssl.methods.global_post_normalization import post_normalize_global
 
 _SIMILARITIES = ("bilinear", "cosine")
 _AUGMENTATIONS = ("none", "byola")
@@ -41,15 +41,21 @@ class COLA(SelfSupervisedMethod):
     optionally each augmented with BYOL-A's mixup + random resize crop and
     post-normalized (COLA'). Loss: the encoder embeds both segments in one
     batch of 2B, the head g (Dense 512 -> LayerNorm -> tanh) projects them,
-    and `cola_loss` scores every anchor against every clip's other segment
-    with the bilinear similarity `g(x)^T W g(x')` (default) or cosine /
-    temperature, cross-entropy over the batch in both directions. Negatives
-    are the other clips of the global batch (gathered across replicas), no
-    memory bank. Diagnostics: contrastive accuracy and the logits' entropy.
+    and `cola_loss` scores every anchor (first segment) against every clip's
+    second segment with the bilinear similarity `g(x)^T W g(x')` (default)
+    or cosine / temperature: the paper's L, a cross-entropy over the batch in
+    one direction (anchor -> positives), as the authors' code computes it.
+    Negatives are the other clips of the global batch (gathered across
+    replicas), no memory bank. Diagnostics: contrastive accuracy and the
+    logits' entropy, over the anchors.
 
     Where the paper is silent or differs from this garden: the front end is
     BYOL-A's log-mel (64 mels, 96 frames per 0.95 s segment) and inputs are
     pre-normalized with dataset statistics (an affine map; COLA' needs it).
+    The authors' code (google-research `cola/`) also L2-normalizes each
+    whole clip's waveform and adds N(0, 0.001²) noise to the positive's
+    waveform; neither is in the paper and neither is done here (at equal
+    budget on the same clips the issue-28 parity run measures the gap).
 
     Args:
         encoder: Keras model `[B, n_mels, T, 1]` -> `[B, d]` (EfficientNet-B0
@@ -136,6 +142,7 @@ class COLA(SelfSupervisedMethod):
             all_anchors=distribute.gather(anchors),
             all_positives=distribute.gather(positives),
             offset=distribute.replica_id() * ops.shape(anchors)[0],
+            symmetric=False,
         )
         diagnostics["embeddings"] = projection
         return loss, diagnostics

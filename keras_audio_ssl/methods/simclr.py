@@ -1,5 +1,7 @@
 """SimCLR-audio with mix-back: contrastive learning of sound events (Fonseca et al., 2021)."""
 
+import math
+
 import keras
 from keras import ops
 
@@ -12,6 +14,17 @@ from keras_audio_ssl.methods.base import SelfSupervisedMethod
 
 # The paper's augmentations, by the name an `augmentation` policy ("rrc+compression+noise") uses.
 AUGMENTATIONS = ("rrc", "compression", "noise", "specaugment", "shift", "blur")
+
+# The authors' code (edufonseca/uclser20, params_unsupervised_cl.yaml) where the slides give no value.
+# RRC: torchvision's crop of area U(0.8, 1) and aspect U(3/4, 4/3) inside the patch, resized back; each
+# axis keeps 0.79-1 of the patch, mean 0.933 (Monte Carlo of their get_params); U(0.87, 1) per axis has
+# that mean (and a mean area of 0.87, theirs 0.87). No zero canvas (theirs crops inside the patch).
+RRC_SCALE = (0.87, 1.0)
+# Compander: log power times U(0.75, 1) ("comp_alpha: 0.75").
+COMPRESSION_GAMMA = (0.75, 1.0)
+# Gaussian noise: σ ~ U(0, 0.01) in log10 power before normalization ("awgn_stdev_gen: 0.01"); this
+# garden's log-mel is natural-log power, so σ ≤ 0.01·ln 10 nats, added before pre-normalization.
+NOISE_MAX_STDDEV_NATS = 0.01 * math.log(10.0)
 
 
 def parse_policy(policy):
@@ -32,11 +45,13 @@ def parse_policy(policy):
 
 def _augmentation_layer(name, seed):
     if name == "rrc":  # "small stretch in time/freq & small freq transposition"
-        return augment.RandomResizeCrop(virtual_crop_scale=(1.0, 1.15), freq_scale=(0.9, 1.1), time_scale=(0.9, 1.1),
+        return augment.RandomResizeCrop(virtual_crop_scale=(1.0, 1.0), freq_scale=RRC_SCALE, time_scale=RRC_SCALE,
                                         seed=seed, name="random_resize_crop")
+    if name == "compression":
+        return augment.RandomCompression(gamma_range=COMPRESSION_GAMMA, seed=seed, name=name)
+    if name == "noise":
+        return augment.GaussianNoiseAddition(max_stddev=NOISE_MAX_STDDEV_NATS, seed=seed, name=name)
     layer = {
-        "compression": augment.RandomCompression,
-        "noise": augment.GaussianNoiseAddition,
         "specaugment": augment.SpecAugmentMasking,
         "shift": augment.RandomTimeFrequencyShift,
         "blur": augment.RandomGaussianBlur,
@@ -69,10 +84,17 @@ class SimCLRAudio(SelfSupervisedMethod):
     replicas). Diagnostics: contrastive accuracy, and the gap between the
     mean cosine of positive pairs and of negative pairs.
 
-    Where the slides are silent, this garden's choice: head widths (hidden =
-    the encoder's d, output 128, SimCLR's), the augmentation ranges
-    (`RandomResizeCrop` virtual crop 1-1.15, stretches 0.9-1.1;
-    `RandomCompression` γ 0.6-1; `GaussianNoiseAddition` σ ≤ 0.2), and a
+    Where the slides are silent, the authors' code (edufonseca/uclser20):
+    head widths (hidden = the encoder's d, 512 for ResNet-18 as theirs;
+    output 512, their `low_dim`), the augmentation ranges (`RRC_SCALE`: a
+    crop of 0.87-1 of each axis inside the patch, resized back, matching
+    their crop of area 0.8-1 and aspect 3/4-4/3; `COMPRESSION_GAMMA` 0.75-1;
+    Gaussian noise σ ≤ 0.01 in log10 power units, added before
+    normalization, `NOISE_MAX_STDDEV_NATS`). Still different from theirs:
+    bicubic, not bilinear, resizing; compression pivots on the patch mean,
+    theirs on 0 in log10 power; their optimizer (SGD, lr 0.03, momentum 0.9,
+    weight decay 1e-4, steps at 65 % and 85 % of training) is not available
+    here (the recipe's Adam). This garden's choice: a
     segment of a few seconds per clip (the recipe's `segment_samples`) as the
     clip the patches are drawn from. A clip shorter than that segment is
     tiled at a random phase (`PAD_MODE = "repeat"`), not zero-padded: the
@@ -116,7 +138,7 @@ class SimCLRAudio(SelfSupervisedMethod):
         energy_adjustment=True,
         augmentation="rrc+compression+noise",
         hidden_dim=None,
-        projection_dim=128,
+        projection_dim=512,
         temperature=0.2,
         synchronized_batch_norm=False,
         **kwargs,
@@ -162,11 +184,14 @@ class SimCLRAudio(SelfSupervisedMethod):
     def make_views(self, x, training=True):
         """Two augmented patches per clip `[2B, F, patch_frames, 1]` (rows `:B` first patches)."""
         views = self.patches(x, training=training)
+        mean, std = self.pre_norm.mean_weight, self.pre_norm.std_weight
         if self.mix_back is not None:
-            mean, std = self.pre_norm.mean_weight, self.pre_norm.std_weight
             views = (self.mix_back(views * std + mean, training=training) - mean) / std
         for layer in self.patch_augmentations:
-            views = layer(views, training=training)
+            if layer.name == "noise":  # σ in log-power units: added before pre-normalization, as theirs
+                views = (layer(views * std + mean, training=training) - mean) / std
+            else:
+                views = layer(views, training=training)
         return views
 
     def compute_loss_and_diagnostics(self, views, training=True):

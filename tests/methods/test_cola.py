@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+from scipy.special import log_softmax
 
 from keras_audio_ssl.encoders import AudioNTT2020
 from keras_audio_ssl.methods import COLA
@@ -48,6 +49,22 @@ def test_views_are_the_two_segments_and_call_embeds():
     x = model.preprocess(np.concatenate([pairs[:, 0], pairs[:, 1]]))
     np.testing.assert_array_equal(np.asarray(model.make_views(x)), np.asarray(x))
     assert tuple(model(pairs[:, 0]).shape) == (4, 32)
+
+
+def test_loss_is_the_papers_one_direction():
+    # COLA's L (and the authors' code): each anchor (first segment) finds its clip's second
+    # segment among the batch's second segments; the column direction is not added.
+    model = _model()
+    pairs = _pairs(6)
+    x = model.preprocess(np.concatenate([pairs[:, 0], pairs[:, 1]]))
+    loss, diagnostics = model.compute_loss_and_diagnostics(x, training=False)
+    g = np.asarray(model.projector(model.encoder(x, training=False)), np.float64)
+    s = g[:6] @ np.asarray(model.bilinear.kernel, np.float64) @ g[6:].T
+    rows = -np.mean(np.diag(log_softmax(s, axis=1)))
+    columns = -np.mean(np.diag(log_softmax(s.T, axis=1)))
+    assert abs(rows - columns) > 1e-3  # the two directions differ here, so the check below can fail
+    assert float(loss) == pytest.approx(rows, rel=1e-4)
+    assert float(diagnostics["contrastive_accuracy"]) == pytest.approx(np.mean(s.argmax(1) == np.arange(6)))
 
 
 @pytest.mark.parametrize("kwargs, name", [(dict(similarity="dot"), "similarity"), (dict(augmentation="mix"), "augmentation"),

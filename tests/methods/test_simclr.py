@@ -63,6 +63,31 @@ def test_views_are_two_patches_per_clip_and_call_embeds():
     assert tuple(model(_clips(2)).shape) == (2, 32)
 
 
+def test_noise_is_in_log_power_units_before_normalization():
+    # The authors' noise: σ ~ U(0, 0.01) in log10 power, added before normalization. Same seeds,
+    # same patches: the only difference between the two models' views is the noise.
+    from keras_audio_ssl.methods.simclr import NOISE_MAX_STDDEV_NATS
+
+    noisy, clean = (_model(mix_back_alpha=0.0, augmentation=a, pre_norm_std=4.0) for a in ("noise", "none"))
+    clips = _clips(16)
+    added = (np.asarray(noisy.make_views(noisy.preprocess(clips)))
+             - np.asarray(clean.make_views(clean.preprocess(clips)))) * 4.0  # back to nats
+    per_patch = added.reshape(len(added), -1).std(axis=1)
+    assert NOISE_MAX_STDDEV_NATS == pytest.approx(0.01 * np.log(10))
+    assert per_patch.max() <= 1.05 * NOISE_MAX_STDDEV_NATS and per_patch.max() > 0.2 * NOISE_MAX_STDDEV_NATS
+
+
+def test_head_and_augmentation_ranges_follow_the_authors_code():
+    # uclser20's params_unsupervised_cl.yaml: low_dim 512, rc_scale (0.8, 1) inside the patch
+    # (-> 0.87-1 per axis, no zero canvas), comp_alpha 0.75.
+    model = SimCLRAudio(AudioNTT2020(feature_d=8))
+    assert model.projection_dim == 512
+    rrc, compression, _ = model.patch_augmentations
+    assert tuple(rrc.virtual_crop_scale) == (1.0, 1.0)
+    assert tuple(rrc.freq_scale) == tuple(rrc.time_scale) == (0.87, 1.0)
+    assert tuple(compression.gamma_range) == (0.75, 1.0)
+
+
 @pytest.mark.parametrize("kwargs, name", [(dict(temperature=0.0), "temperature"),
                                           (dict(mix_back_alpha=2.0), "mix_back_alpha"),
                                           (dict(augmentation="all"), "augmentation"),

@@ -1,8 +1,6 @@
 import glob
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -71,24 +69,25 @@ def test_bad_arguments_are_named(tmp_path, kwargs, match):
         cola.fit(np.zeros((8, 16000), np.float32), output_dir=str(tmp_path / "run"), **{**TINY, **kwargs})
 
 
-def test_cli_runs_the_cpu_preset_on_a_wav_folder_through_the_generic_entry_point(tmp_path):
+def test_cli_runs_the_cpu_preset_on_a_wav_folder_through_the_generic_entry_point(tmp_path, capsys, monkeypatch):
+    # The command line's `main` in this process (tests/test_first_run.py starts a recipe's real process).
+    from keras_audio_ssl.recipes.cli import main
+    from keras_audio_ssl.recipes.cli import main_any
+    from tests.test_case import exit_code
+
     folder = tmp_path / "wavs"
     synthetic.write_wav_folder(str(folder), synthetic.make_unlabeled_corpus(16, seconds=1.5, seed=5))
     out = tmp_path / "run"
-    proc = subprocess.run(
-        [sys.executable, "-m", "keras_audio_ssl.recipes", "--config", "recipes/cola_cpu.json",
-         "--data", str(folder), "--output-dir", str(out), "--epochs", "1", "--batch-size", "8",
-         "--feature-d", "16", "--norm-stats-samples", "8"],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "\r" not in proc.stdout  # not a terminal: one line per epoch
+    monkeypatch.chdir(REPO)
+    code = exit_code(main_any, ["--config", "recipes/cola_cpu.json", "--data", str(folder), "--output-dir", str(out),
+                                "--epochs", "1", "--batch-size", "8", "--feature-d", "16", "--norm-stats-samples", "8"])
+    assert code == 0, capsys.readouterr().err[-3000:]
+    assert "\r" not in capsys.readouterr().out  # not a terminal: one line per epoch
     config = json.loads((out / "config.json").read_text())
     assert config["method"] == "cola" and config["feature_d"] == 16 and config["epochs_finished"] == 1
     assert (out / "embedding_model.keras").exists()
-    bad = subprocess.run(
-        [sys.executable, "-m", "keras_audio_ssl.recipes.cola", "--data", str(folder), "--output-dir", str(out),
-         "--similarity", "dot"],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
-    )
-    assert bad.returncode == 2 and "similarity='dot'" in bad.stderr and "Traceback" not in bad.stderr
+    # `python -m keras_audio_ssl.recipes.cola`'s main.
+    assert exit_code(lambda argv: main(cola.fit, argv),
+                     ["--data", str(folder), "--output-dir", str(out), "--similarity", "dot"]) == 2
+    stderr = capsys.readouterr().err
+    assert "similarity='dot'" in stderr and "Traceback" not in stderr

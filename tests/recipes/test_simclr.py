@@ -1,8 +1,6 @@
 import glob
 import json
 import os
-import subprocess
-import sys
 
 import keras
 import numpy as np
@@ -74,17 +72,18 @@ def test_bad_settings_are_named_before_any_data_is_read(tmp_path, kwargs, name):
         simclr.fit(np.zeros((8, 24000), np.float32), output_dir=str(tmp_path / "run"), **{**TINY, **kwargs})
 
 
-def test_cli_runs_the_cpu_preset_on_a_wav_folder(tmp_path):
+def test_cli_runs_the_cpu_preset_on_a_wav_folder(tmp_path, capsys, monkeypatch):
+    # The command line's `main` in this process (tests/test_first_run.py starts a recipe's real process).
+    from keras_audio_ssl.recipes.cli import main_any
+    from tests.test_case import exit_code
+
     folder = tmp_path / "wavs"
     synthetic.write_wav_folder(str(folder), synthetic.make_unlabeled_corpus(16, seconds=2.0, seed=5))
     out = tmp_path / "run"
-    proc = subprocess.run(
-        [sys.executable, "-m", "keras_audio_ssl.recipes", "--config", "recipes/simclr_cpu.json",
-         "--data", str(folder), "--output-dir", str(out), "--epochs", "1", "--batch-size", "8",
-         "--feature-d", "16", "--norm-stats-samples", "8"],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    monkeypatch.chdir(REPO)
+    code = exit_code(main_any, ["--config", "recipes/simclr_cpu.json", "--data", str(folder), "--output-dir", str(out),
+                                "--epochs", "1", "--batch-size", "8", "--feature-d", "16", "--norm-stats-samples", "8"])
+    assert code == 0, capsys.readouterr().err[-3000:]
     config = json.loads((out / "config.json").read_text())
     assert config["method"] == "simclr" and config["epochs_finished"] == 1 and config["n_mels"] == 96
     assert (out / "embedding_model.keras").exists()
