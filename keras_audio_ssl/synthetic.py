@@ -199,3 +199,24 @@ def write_wav_folder(folder, waveforms, *, sample_rate=16000, prefix="clip"):
         sf.write(path, np.asarray(x), sample_rate, subtype="PCM_16")
         paths.append(path)
     return paths
+
+
+def write_labeled_task(folder, num_train_per_class, num_test_per_class, *, seconds=1.0, seed=1, folds=0):
+    """Writes `make_labeled_task` as WAV files plus the manifest `synthetic.csv`; returns its path.
+
+    The manifest is `path,label,split` (train/test), or with `folds` > 0 `path,label,fold`
+    (rows dealt to folds 1..`folds` in turn, for leave-one-fold-out).
+    """
+    import pandas as pd
+
+    data = make_labeled_task(num_train_per_class, num_test_per_class, seconds=seconds, seed=seed)
+    rows = []
+    for split in ("train", "test"):
+        paths = write_wav_folder(folder, data[f"x_{split}"], prefix=split)
+        for path, y in zip(paths, data[f"y_{split}"]):
+            row = {"path": os.path.basename(path), "label": data["class_names"][y]}
+            row.update({"fold": 1 + len(rows) % folds} if folds else {"split": split})
+            rows.append(row)
+    csv = os.path.join(folder, "synthetic.csv")
+    pd.DataFrame(rows).to_csv(csv, index=False)
+    return csv

@@ -10,6 +10,7 @@ difference a difference only when its interval excludes zero.
 - `difference_interval(a, b)`: mean(a) - mean(b) with Welch's interval (the two
   samples have their own seeds and spreads, so no pooled variance).
 - `Interval.separated`: the interval excludes zero.
+- `verdict(difference)`: "better", "worse" or "no difference" by that rule.
 """
 
 import dataclasses
@@ -83,3 +84,13 @@ def difference_interval(a, b, confidence=CONFIDENCE):
     dof = (vx + vy) ** 2 / (vx**2 / (x.size - 1) + vy**2 / (y.size - 1))
     half = float(stats.t.ppf(0.5 + confidence / 2.0, dof) * se)
     return Interval(diff, diff - half, diff + half, n)
+
+
+def verdict(difference):
+    """A difference's `Interval` in words: "better" or "worse" only when the interval excludes
+    zero, "no difference" when it does not, "no interval (n=1)" where none exists."""
+    if math.isnan(difference.low):
+        return f"no interval (n={difference.n})"
+    if not difference.separated:
+        return "no difference"
+    return "better" if difference.mean > 0 else "worse"

@@ -96,17 +96,44 @@ def _result(scores_by_task):
                       for t, s in scores_by_task.items()}, "epochs": 3, "minutes": 1.0}
 
 
-def test_summary_table_margins_and_differences():
-    random = _result({"a": [0.5, 0.5], "b": [0.4, 0.6]})
-    rows = [("default", "default", _result({"a": [0.6, 0.8], "b": [0.5, 0.5]}), random),
-            ("rrc", "rrc", _result({"a": [0.4, 0.4], "b": [0.6, 0.6]}), random)]
-    table = ablation.summary_table(rows).set_index("variant")
-    assert table.loc["default", "average"] == pytest.approx(0.6)
-    assert table.loc["default", "± seeds"] == pytest.approx(0.05)  # per-seed averages 0.55 and 0.65
-    assert table.loc["default", "margin"] == pytest.approx(0.1)
-    assert table.loc["rrc", "vs default"] == pytest.approx(-0.1)
-    assert table.loc["rrc", "worst task vs random"] == pytest.approx(-0.1)  # task a: 0.4 vs 0.5
+def test_summary_table_margins_and_differences_over_seeds():
+    # Per seed, a variant's average is the mean over tasks of its probe-seed means.
+    random = [_result({"a": [0.5], "b": [0.5]}), _result({"a": [0.5], "b": [0.4]}), _result({"a": [0.5], "b": [0.6]})]
+    default = [_result({"a": [0.7], "b": [0.5]}), _result({"a": [0.6, 0.8], "b": [0.5]}), _result({"a": [0.7], "b": [0.5]})]
+    rrc = [_result({"a": [0.4], "b": [0.6]}), _result({"a": [0.4], "b": [0.6]}), _result({"a": [0.4], "b": [0.6]})]
+    table = ablation.summary_table([("default", "default", default, random), ("rrc", "rrc", rrc, random)])
+    table = table.set_index("variant")
+    assert table.loc["default", "average"] == pytest.approx(0.6) and table.loc["default", "seeds"] == 3
+    assert table.loc["default", "± 95 %"] == pytest.approx(0.0, abs=1e-12)  # 0.6 for every seed
     assert table.loc["default", "random"] == pytest.approx(0.5)
+    # Random's per-seed averages 0.5, 0.45, 0.55: margin 0.1 ± t(0.975, 2) * 0.05 / sqrt(3).
+    assert table.loc["default", "margin"] == pytest.approx(0.1)
+    assert table.loc["default", "margin ±"] == pytest.approx(4.302653 * 0.05 / np.sqrt(3), abs=1e-4)
+    assert table.loc["default", "vs random"] == "no difference"  # 0.1 ± 0.124 includes 0
+    assert table.loc["rrc", "vs default"] == pytest.approx(-0.1)
+    assert table.loc["rrc", "vs default verdict"] == "worse"  # both without spread
+    assert table.loc["rrc", "worst task vs random"] == pytest.approx(-0.1)  # task a: 0.4 vs 0.5
+    assert table.loc["default", "epochs"] == "3/3/3"
+
+
+def test_multi_strategy_grid_is_the_papers_ablation_order_on_the_method_defaults():
+    import inspect
+
+    from keras_audio_ssl.methods import MultiStrategy
+
+    assert list(ablation.MULTI_STRATEGY_VARIANTS) == ["clip", "clip+frame", "clip+pitch", "all"]
+    weights = {name: ablation.variant_settings(name, 512, method="multi-strategy")[0]
+               for name in ablation.MULTI_STRATEGY_VARIANTS}
+    assert weights["all"] == {"feature_d": 512, "encoder": "audio_ntt2020"}  # the class defaults, α = β = 1
+    defaults = inspect.signature(MultiStrategy.__init__).parameters
+    assert defaults["frame_weight"].default == 1.0 and defaults["pitch_weight"].default == 1.0
+    assert weights["clip"]["frame_weight"] == 0.0 and weights["clip"]["pitch_weight"] == 0.0
+    assert "frame_weight" not in weights["clip+frame"] and weights["clip+frame"]["pitch_weight"] == 0.0
+    assert "pitch_weight" not in weights["clip+pitch"] and weights["clip+pitch"]["frame_weight"] == 0.0
+    with pytest.raises(ValueError, match="Unknown variant 'rrc'"):
+        ablation.variant_settings("rrc", 512, method="multi-strategy")
+    with pytest.raises(ValueError, match="Unknown method"):
+        ablation.variant_settings("clip", 512, method="wav2vec")
 
 
 @pytest.mark.large  # pretrains and probes two variants and a curve in subprocesses: minutes on 2 cores
@@ -116,7 +143,7 @@ def test_a_tiny_grid_runs_keeps_results_and_reruns_without_training(tmp_path):
     command = [sys.executable, "benchmarks/ablation.py", "--benchmark", str(bench), "--output", str(out),
                "--variants", "default", "torch init", "--minutes", "0.02", "--curve", "0.05", "0.1",
                "--curve-variant", "torch init", "--epochs", "2",
-               "--feature-d", "16", "--batch-size", "4", "--probe-runs", "2", "--probe-epochs", "20",
+               "--feature-d", "16", "--batch-size", "4", "--probe-runs", "2", "--probe-epochs", "20", "--seeds", "2",
                "--write-docs", str(tmp_path / "docs_results")]
     proc = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -128,15 +155,17 @@ def test_a_tiny_grid_runs_keeps_results_and_reruns_without_training(tmp_path):
     assert table.loc["torch init @ 0.1 min", "random"] == table.loc["torch init", "random"]
     assert table.loc["torch init", "margin"] == pytest.approx(table.loc["torch init", "average"]
                                                               - table.loc["torch init", "random"], abs=2e-4)
-    assert table["tones"].between(0, 1).all() and (table["epochs"] >= 1).all()
-    # Two random baselines, one per initialization scheme; the curve's later point trained on.
-    assert sorted(os.listdir(out / "results")) == sorted(
-        ["default.json", "torch_init.json", "torch_init___0_05_min.json", "torch_init___0_1_min.json",
-         "random_d16_slaney_keras.json", "random_d16_slaney_torch.json"])
-    curve = [json.loads((out / "results" / f).read_text())["epochs"]
-             for f in ("torch_init___0_05_min.json", "torch_init___0_1_min.json")]
-    assert curve[1] >= curve[0]
-    assert sorted(os.listdir(out / "runs")) == ["default", "torch_init"]
+    assert table["tones"].between(0, 1).all() and (table["seeds"] == 2).all()
+    assert table["vs random"].isin(["better", "worse", "no difference"]).all()
+    # Two random baselines per seed, one per initialization scheme; the curve's later point trained on.
+    kept = ["default", "torch_init", "torch_init___0_05_min", "torch_init___0_1_min", "random_d16_slaney_keras",
+            "random_d16_slaney_torch"]
+    assert sorted(os.listdir(out / "results")) == sorted(f"{k}_seed{s}.json" for k in kept for s in (0, 1))
+    for s in (0, 1):
+        curve = [json.loads((out / "results" / f"{f}_seed{s}.json").read_text())["epochs"]
+                 for f in ("torch_init___0_05_min", "torch_init___0_1_min")]
+        assert curve[1] >= curve[0] >= 1
+    assert sorted(os.listdir(out / "runs")) == ["default_seed0", "default_seed1", "torch_init_seed0", "torch_init_seed1"]
     assert re.search(r"\|\s*torch init @ 0\.1 min\s*\|", (tmp_path / "docs_results" / "ablation.md").read_text())
     assert (tmp_path / "docs_results" / "ablation.png").stat().st_size > 0
     # A second call reads the kept results: nothing is trained or probed again.
@@ -155,3 +184,18 @@ def test_the_curve_must_start_after_the_default_budget(tmp_path):
                      curve=(5.0, 10.0), minutes=5.0)
     with pytest.raises(ValueError, match="increasing"):
         ablation.run(str(tmp_path / "bench"), output=str(tmp_path / "out"), variants=("default",), curve=(20.0, 10.0))
+
+
+@pytest.mark.large  # pretrains multi-strategy twice per seed, two seeds: a minute or two on 2 cores
+def test_the_multi_strategy_grid_runs_over_seeds_beside_its_reference(tmp_path):
+    bench = _fake_benchmark(tmp_path / "bench")
+    table = ablation.run(str(bench), output=str(tmp_path / "out"), method="multi-strategy", variants=("clip", "all"),
+                         epochs=1, minutes=1.0, feature_d=16, batch_size=4, probe_runs=2, probe_epochs=10, seeds=2,
+                         verbose=0).set_index("variant")
+    assert list(table.index) == ["clip", "all"] and (table["seeds"] == 2).all()
+    assert table.loc["all", "vs all verdict"] == "-" and table.loc["all", "vs all"] == 0.0
+    assert table.loc["clip", "vs all"] == pytest.approx(table.loc["clip", "average"] - table.loc["all", "average"],
+                                                        abs=2e-4)
+    kept = json.loads((tmp_path / "out" / "results" / "clip_seed1.json").read_text())
+    assert kept["settings"] == {"feature_d": 16, "encoder": "audio_ntt2020", "frame_weight": 0.0, "pitch_weight": 0.0}
+    assert kept["seed"] == 1

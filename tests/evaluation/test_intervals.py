@@ -8,6 +8,7 @@ from scipy import stats
 
 from keras_audio_ssl.evaluation.intervals import difference_interval
 from keras_audio_ssl.evaluation.intervals import mean_interval
+from keras_audio_ssl.evaluation.intervals import verdict
 
 
 def test_mean_interval_closed_form_for_three_seeds():
@@ -44,6 +45,13 @@ def test_a_margin_of_either_sign_is_called_a_difference_only_when_intervals_sepa
     assert difference_interval([0.50, 0.51, 0.52], [0.60, 0.61, 0.62]).separated  # negative margin
     assert not difference_interval([0.50, 0.60, 0.55], [0.52, 0.58, 0.50]).separated
     assert difference_interval([0.5, 0.5], [0.4, 0.4]).format(signed=True) == "+0.100 ± 0.000"
+
+
+def test_verdict_names_the_sign_only_when_the_interval_excludes_zero():
+    assert verdict(difference_interval([0.60, 0.61, 0.62], [0.50, 0.51, 0.52])) == "better"
+    assert verdict(difference_interval([0.50, 0.51, 0.52], [0.60, 0.61, 0.62])) == "worse"
+    assert verdict(difference_interval([0.50, 0.60, 0.55], [0.52, 0.58, 0.50])) == "no difference"
+    assert verdict(difference_interval([0.6], [0.5])) == "no interval (n=1)"
 
 
 def test_bad_values_are_refused():
