@@ -3,8 +3,8 @@
 Every benchmark takes `--write-docs [DIR]` (default `docs/results`) and calls `write_results`
 with the table it printed and a matplotlib figure of it. The documentation pages include
 `docs/results/<name>.md`, so no figure in the docs is typed by hand: a page shows what the
-last run of the command wrote, stamped with the machine it ran on
-(`keras_audio_ssl.cpu_info.stamp_line()`, the one owner of that description).
+last run of the command wrote, stamped with the machine it ran on and its load average at the
+run's start and end (`keras_audio_ssl.cpu_info.stamp_line()`, the one owner of that description).
 
 Both files are written to a temporary sibling and renamed into place, so a killed run
 leaves the previous result whole.
@@ -18,7 +18,7 @@ import tempfile
 DEFAULT_DIR = os.path.join("docs", "results")
 
 # The benchmarks that write a result, in the order the documentation lists them.
-BENCHMARKS = ("throughput", "latency", "scaling", "encoders", "mixed_precision", "quality", "ablation")
+BENCHMARKS = ("throughput", "latency", "scaling", "encoders", "mixed_precision", "quality", "ablation", "data_size")
 
 
 def add_write_docs_argument(parser):
@@ -32,6 +32,20 @@ def command_line(script, argv=None):
     """The command that produced a result, as a reader would type it again."""
     args = sys.argv[1:] if argv is None else list(argv)
     return shlex.join(["python", f"benchmarks/{script}.py", *args])
+
+
+def run_and_write(script, run, write_docs, args, argv=None):
+    """The end of a pretraining benchmark's `main`: `run()` returns the result; a `ValueError` from it
+    (a benchmark folder or an initial encoder that does not fit) is one `<script>.py: error:` line
+    and exit 2; with `--write-docs` the result goes to `write_docs(result, DIR, command=, quick=)`."""
+    try:
+        result = run()
+    except ValueError as error:
+        print(f"{script}.py: error: {error}", file=sys.stderr)
+        return 2
+    if args.write_docs:
+        write_docs(result, args.write_docs, command=command_line(script, argv), quick=args.quick)
+    return 0
 
 
 def markdown_table(headers, rows):
@@ -91,19 +105,6 @@ def _umask():
     return mask
 
 
-def load_note():
-    """A warning when the machine was busy while the figures were taken (Unix load average)."""
-    cores = os.cpu_count() or 1
-    try:
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):  # not on this platform
-        return None
-    if load <= 0.5 * cores:
-        return None
-    return (f"The machine was busy while this ran (load average {load:.1f} on {cores} logical cores): "
-            "rates are disturbed, read ratios measured in one run.")
-
-
 def write_results(name, markdown_table, figure=None, out_dir=DEFAULT_DIR, *, command=None, note=None):
     """Writes `<out_dir>/<name>.md` (the table, the picture's link, a stamp line) and `<name>.png`.
 
@@ -118,6 +119,8 @@ def write_results(name, markdown_table, figure=None, out_dir=DEFAULT_DIR, *, com
     Returns:
         The paths written, the Markdown file first.
     """
+    from keras_audio_ssl.cpu_info import busy_note
+    from keras_audio_ssl.cpu_info import machine_stamp
     from keras_audio_ssl.cpu_info import stamp_line
 
     if name not in BENCHMARKS:
@@ -134,11 +137,12 @@ def write_results(name, markdown_table, figure=None, out_dir=DEFAULT_DIR, *, com
         # Linked relative to a page in docs/, the folder that includes this file.
         parts.append(f"![{name}]({os.path.basename(os.path.normpath(out_dir))}/{name}.png)")
         written.append(png)
-    stamp = f"Generated {stamp_line()}"
+    machine = machine_stamp()  # at the run's end: the load average then beside the one at its start
+    stamp = f"Generated {stamp_line(machine)}"
     if command:
         stamp += f"; by `{command}`"
     parts.append(f"<small>{stamp}.</small>")
-    busy = load_note()
+    busy = busy_note(machine)
     if busy:
         parts.append(f"<small>{busy}</small>")
     md = os.path.join(out_dir, f"{name}.md")

@@ -177,8 +177,10 @@ def bench_augmentation(batch_size, steps, jit, feature_d=512, encoder=DEFAULT_EN
     return _rate(lambda: augment(wave).numpy(), batch_size, steps)
 
 
-def step_function(feature_d, batch_size, jit, encoder=DEFAULT_ENCODER, dtype_policy="float32"):
-    """(c)'s step as a callable running one step to completion (`benchmarks/mixed_precision.py` interleaves them)."""
+def step_function(feature_d, batch_size, jit, encoder=DEFAULT_ENCODER, dtype_policy="float32", with_graph=False):
+    """(c)'s step as a callable running one step to completion and returning its loss
+    (`benchmarks/mixed_precision.py` interleaves them); with `with_graph`, also the step's traced graph
+    (`benchmarks/op_profile.py` counts its FLOPs)."""
     import tensorflow as tf
 
     from keras_audio_ssl.methods import ema_update
@@ -196,7 +198,8 @@ def step_function(feature_d, batch_size, jit, encoder=DEFAULT_ENCODER, dtype_pol
         ema_update(model._target_variables(), model._online_variables(), model.ema_decay)
         return loss
 
-    return lambda: step(views).numpy()
+    run = lambda: step(views).numpy()  # noqa: E731
+    return (run, step.get_concrete_function(views).graph) if with_graph else run
 
 
 def bench_step(feature_d, batch_size, steps, jit, encoder=DEFAULT_ENCODER, dtype_policy="float32"):
@@ -273,9 +276,13 @@ def default_feature_ds(encoder):
     import inspect
 
     from keras_audio_ssl import encoders
+    from keras_audio_ssl.encoders.registry import fixed_arguments
 
     if is_default_encoder(encoder):
         return tuple(TARGET_STEP_FRACTION)
+    fixed = fixed_arguments(encoder)
+    if "feature_d" in fixed:  # a registered variant (efficientnet_b0_cola) fixes its width
+        return (fixed["feature_d"],)
     parameters = inspect.signature(encoders.get_class(encoder).__init__).parameters
     return (parameters["feature_d"].default if "feature_d" in parameters else None,)
 

@@ -1,10 +1,15 @@
-"""What machine this is: CPU model, the instruction sets that decide our speed, cores, versions.
+"""What machine this is: CPU model, the instruction sets that decide our speed, cores, versions, load.
 
 The one owner of that description. `benchmarks/` stamp every table with `machine_stamp()`
 so figures from different CPU kinds are never compared by accident, and
 `precision` reads `has_native_bfloat16()` to choose a dtype policy. The CPU kinds this
 project meets differ exactly in these flags: AMD Zen 3 (AVX2 only), AMD Zen 4
 (AVX-512 + AVX512_BF16) and Intel Xeon (AVX-512 + AMX).
+
+The stamp also carries the machine's 1-minute load average when the run started (the first
+`machine_stamp()` of the process, which every benchmark prints before it measures) and when the
+stamp is taken again at the end (the generated tables'), and says when either was above half the
+cores: a figure taken on a shared machine then says so.
 
 Nothing here imports TensorFlow at module import: the TF-free tools use it too.
 """
@@ -25,6 +30,13 @@ _ISA_FLAGS = (
     ("amx_tile", "AMX"),
 )
 _VERSIONED = ("tensorflow", "keras", "numpy", "ai-edge-litert")
+# Settings that hold the BLAS libraries (MKL under torch, OpenBLAS under numpy) to a smaller instruction
+# set, beside oneDNN's ONEDNN_MAX_CPU_ISA: together they emulate another CPU kind's GEMM peak too.
+_BLAS_CAPS = ("MKL_ENABLE_INSTRUCTIONS", "OPENBLAS_CORETYPE")
+# A 1-minute load average above this share of the logical cores: other work took a visible part of them.
+BUSY_LOAD_PER_CORE = 0.5
+
+_start = {}  # {"load": the load average at this process's first machine_stamp()}
 
 
 def _cpuinfo_field(name):
@@ -78,9 +90,21 @@ def library_versions():
     return versions
 
 
+def load_average():
+    """The 1-minute load average (runnable processes, Unix), or None where the platform has none."""
+    try:
+        return float(os.getloadavg()[0])
+    except (AttributeError, OSError):
+        return None
+
+
 def machine_stamp():
-    """A dict naming date, CPU model, instruction sets, logical cores, library versions and any
-    `ONEDNN_MAX_CPU_ISA` cap."""
+    """A dict naming date, CPU model, instruction sets, logical cores, library versions, any
+    `ONEDNN_MAX_CPU_ISA` cap, and the 1-minute load average at the run's start (this process's first
+    call) and, on later calls, at the end (now)."""
+    load = load_average()
+    first = "load" not in _start
+    _start.setdefault("load", load)
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "cpu": cpu_model(),
@@ -91,7 +115,30 @@ def machine_stamp():
         # oneDNN held to a smaller instruction set: figures then emulate another CPU kind's kernels
         # (same caches and memory), so the stamp must say so.
         "onednn_max_isa": os.environ.get("ONEDNN_MAX_CPU_ISA") or None,
+        "blas_caps": {name: os.environ[name] for name in _BLAS_CAPS if os.environ.get(name)},
+        "load_start": _start["load"],
+        "load_end": None if first else load,
     }
+
+
+def busy_note(stamp):
+    """A warning when the stamp's load average, at start or end, was above `BUSY_LOAD_PER_CORE` of the
+    cores (a shared machine: rates disturbed), else None."""
+    loads = [v for v in (stamp.get("load_start"), stamp.get("load_end")) if v is not None]
+    cores = stamp.get("cores") or 1
+    if not loads or max(loads) <= BUSY_LOAD_PER_CORE * cores:
+        return None
+    return (f"The machine was busy while this ran (load average {max(loads):.1f} on {cores} logical cores): "
+            "rates are disturbed, read ratios measured in one run.")
+
+
+def _load_text(stamp):
+    start, end = stamp.get("load_start"), stamp.get("load_end")
+    if start is None:
+        return ""
+    if end is None:
+        return f"; 1-min load average {start:.1f} at start"
+    return f"; 1-min load average {start:.1f} at start, {end:.1f} at end"
 
 
 def stamp_line(stamp=None):
@@ -99,9 +146,12 @@ def stamp_line(stamp=None):
     stamp = machine_stamp() if stamp is None else stamp
     versions = ", ".join(f"{k} {v}" for k, v in stamp["versions"].items())
     line = f"{stamp['date']}; {stamp['cpu']} ({stamp['isa']}), {stamp['cores']} logical cores; {versions}"
+    line += _load_text(stamp)
     if stamp.get("onednn_max_isa"):
         line += (f"; oneDNN held to {stamp['onednn_max_isa']} by ONEDNN_MAX_CPU_ISA (an emulation of that "
                  "CPU kind's kernels on this CPU, not that CPU)")
+    if stamp.get("blas_caps"):
+        line += "; BLAS held by " + ", ".join(f"{k}={v}" for k, v in stamp["blas_caps"].items())
     return line
 
 

@@ -35,3 +35,31 @@ def test_stamp_line_says_when_onednn_is_held_to_a_smaller_isa(monkeypatch):
     stamp = cpu_info.machine_stamp()
     assert stamp["onednn_max_isa"] == "AVX2"
     assert "oneDNN held to AVX2 by ONEDNN_MAX_CPU_ISA (an emulation" in cpu_info.stamp_line(stamp)
+
+
+def test_stamp_carries_the_load_average_at_start_and_at_end(monkeypatch):
+    monkeypatch.setattr(cpu_info, "_start", {})  # a new run
+    monkeypatch.setattr(cpu_info.os, "getloadavg", lambda: (0.5, 9.0, 9.0))
+    first = cpu_info.machine_stamp()
+    assert (first["load_start"], first["load_end"]) == (0.5, None)
+    assert cpu_info.stamp_line(first).endswith("; 1-min load average 0.5 at start")
+    monkeypatch.setattr(cpu_info.os, "getloadavg", lambda: (7.25, 0.0, 0.0))
+    last = cpu_info.machine_stamp()
+    assert (last["load_start"], last["load_end"]) == (0.5, 7.25)
+    assert "; 1-min load average 0.5 at start, 7.2 at end" in cpu_info.stamp_line(last)
+
+
+def test_busy_note_when_the_load_passes_half_the_cores_at_start_or_end():
+    quiet = {"cores": 4, "load_start": 1.0, "load_end": 2.0}
+    assert cpu_info.busy_note(quiet) is None
+    assert "load average 2.5 on 4 logical cores" in cpu_info.busy_note(dict(quiet, load_start=2.5))
+    assert "load average 6.0 on 4 logical cores" in cpu_info.busy_note(dict(quiet, load_end=6.0))
+    assert cpu_info.busy_note({"cores": 4, "load_start": None, "load_end": None}) is None
+
+
+def test_stamp_line_names_blas_instruction_caps(monkeypatch):
+    monkeypatch.setenv("MKL_ENABLE_INSTRUCTIONS", "AVX2")
+    monkeypatch.delenv("OPENBLAS_CORETYPE", raising=False)
+    assert cpu_info.stamp_line().endswith("; BLAS held by MKL_ENABLE_INSTRUCTIONS=AVX2")
+    monkeypatch.delenv("MKL_ENABLE_INSTRUCTIONS")
+    assert "BLAS held" not in cpu_info.stamp_line()

@@ -18,6 +18,7 @@ import results  # noqa: E402
 import scaling  # noqa: E402
 import throughput  # noqa: E402
 
+from keras_audio_ssl import cpu_info  # noqa: E402
 from keras_audio_ssl.cpu_info import cpu_model  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -118,15 +119,15 @@ def test_mixed_precision_writes_the_ratio_and_the_loss_tables(tmp_path):
 
 
 def test_quality_and_ablation_plot_scores_against_minutes(tmp_path):
-    table = pd.DataFrame([{"task": "average", "metric": "mean", "byol-a": 0.6, "byol-a std": 0.01, "random": 0.5,
-                           "random std": 0.0, "margin": 0.1}])
+    table = pd.DataFrame([{"task": "average", "metric": "mean", "byol-a": 0.6, "byol-a ±": 0.01, "random": 0.5,
+                           "random ±": 0.02, "margin": 0.1}])
     result = {"table": table, "minutes": {"byol-a": 3.0}, "baselines": {"byol-a": "random"},
               "budget_line": "Budget: tiny.", "markdown": "| task | byol-a |\n|---|---|\n| average | 0.6000 |"}
     quality.write_docs(result, str(tmp_path), command="python benchmarks/quality.py --quick", quick=True)
     _assert_written(tmp_path, "quality", "Budget: tiny.", "| average | 0.6000 |", "not a measurement")
 
     rows = pd.DataFrame([{"variant": "default", "changes": "-", "epochs": 2, "minutes": 0.5, "tones": 0.7,
-                          "average": 0.7, "± seeds": 0.01, "random": 0.6, "margin": 0.1, "vs default": 0.0,
+                          "average": 0.7, "± 95 %": 0.01, "random": 0.6, "margin": 0.1, "vs default": 0.0,
                           "worst task vs random": 0.1}])
     rows.attrs["budget_line"] = "Budget: two epochs."
     ablation.write_docs(rows, str(tmp_path), command="python benchmarks/ablation.py")
@@ -135,9 +136,15 @@ def test_quality_and_ablation_plot_scores_against_minutes(tmp_path):
 
 def test_a_busy_machine_is_named_under_the_table(tmp_path, monkeypatch):
     cores = os.cpu_count() or 1
+    monkeypatch.setattr(cpu_info, "_start", {})  # this run starts now
     monkeypatch.setattr(os, "getloadavg", lambda: (2.0 * cores, 0.0, 0.0))
+    cpu_info.stamp_line()  # the benchmark's first line, at its start
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.25, 0.0, 0.0))
     results.write_results("latency", "| a |", None, str(tmp_path))
-    assert f"load average {2.0 * cores:.1f} on {cores} logical cores" in (tmp_path / "latency.md").read_text()
+    text = (tmp_path / "latency.md").read_text()
+    assert f"1-min load average {2.0 * cores:.1f} at start, 0.2 at end" in text
+    assert f"load average {2.0 * cores:.1f} on {cores} logical cores" in text  # busy at the start is enough
+    monkeypatch.setattr(cpu_info, "_start", {})
     monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
     results.write_results("latency", "| a |", None, str(tmp_path))
     assert "busy" not in (tmp_path / "latency.md").read_text()
