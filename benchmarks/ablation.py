@@ -300,9 +300,14 @@ def run(benchmark=None, *, output="results/ablation", variants=GRID, curve=(), c
     return table
 
 
+def results_name(method):
+    """The generated file's name: `ablation` for BYOL-A's grid, `ablation_<method>` for another method's."""
+    return "ablation" if method == "byol-a" else "ablation_" + method.replace("-", "_")
+
+
 def write_docs(table, out_dir, *, command=None, quick=False):
-    """The table as `docs/results/ablation.md`; each variant's average (95 % interval over seeds) against
-    its pretraining minutes, beside its random encoder, as `ablation.png`."""
+    """The table as `docs/results/<results_name>.md`; each variant's average (95 % interval over seeds)
+    against its pretraining minutes, beside its random encoder, as the `.png` of the same name."""
     from keras_audio_ssl.evaluation import to_markdown
     from results import new_figure
     from results import write_results
@@ -320,7 +325,7 @@ def write_docs(table, out_dir, *, command=None, quick=False):
     ax.set_title(f"{table.attrs.get('method', 'byol-a')} variants: quality vs pretraining time (95 % intervals)")
     ax.legend(fontsize="small")
     ax.grid(alpha=0.3)
-    write_results("ablation", table.attrs.get("budget_line", "") + "\n\n" + to_markdown(table), figure, out_dir,
+    write_results(results_name(table.attrs.get("method", "byol-a")), table.attrs.get("budget_line", "") + "\n\n" + to_markdown(table), figure, out_dir,
                   command=command, note="--quick: a smoke test, not a measurement" if quick else None)
 
 

@@ -109,7 +109,8 @@ def write_results(name, markdown_table, figure=None, out_dir=DEFAULT_DIR, *, com
     """Writes `<out_dir>/<name>.md` (the table, the picture's link, a stamp line) and `<name>.png`.
 
     Args:
-        name: the benchmark's name, e.g. `"latency"` (one of `BENCHMARKS`).
+        name: the benchmark's name, e.g. `"latency"` (one of `BENCHMARKS`), or `<benchmark>_<part>` for one
+            of several results a benchmark writes (`"ablation_multi_strategy"`).
         markdown_table: the result as Markdown (see `markdown_table()`).
         figure: a matplotlib `Figure`, saved as `<name>.png`; none: no picture.
         out_dir: the folder the documentation includes results from.
@@ -123,7 +124,7 @@ def write_results(name, markdown_table, figure=None, out_dir=DEFAULT_DIR, *, com
     from keras_audio_ssl.cpu_info import machine_stamp
     from keras_audio_ssl.cpu_info import stamp_line
 
-    if name not in BENCHMARKS:
+    if not any(name == b or name.startswith(b + "_") for b in BENCHMARKS):
         raise ValueError(f"Unknown benchmark name; known: {list(BENCHMARKS)}. Received: name={name!r}")
     os.makedirs(out_dir, exist_ok=True)
     parts = []

@@ -199,3 +199,15 @@ def test_the_multi_strategy_grid_runs_over_seeds_beside_its_reference(tmp_path):
     kept = json.loads((tmp_path / "out" / "results" / "clip_seed1.json").read_text())
     assert kept["settings"] == {"feature_d": 16, "encoder": "audio_ntt2020", "frame_weight": 0.0, "pitch_weight": 0.0}
     assert kept["seed"] == 1
+
+
+def test_each_method_grid_writes_its_own_results_file(tmp_path):
+    # BYOL-A's grid and multi-strategy's are both generated into docs/results/: neither may overwrite the other.
+    assert ablation.results_name("byol-a") == "ablation"
+    assert ablation.results_name("multi-strategy") == "ablation_multi_strategy"
+    table = pd.DataFrame({"variant": ["clip", "all"], "minutes": [1.0, 1.0], "average": [0.5, 0.6],
+                          "± 95 %": [0.01, 0.02], "random": [0.4, 0.4]})
+    table.attrs.update(method="multi-strategy", budget_line="Budget: a test.")
+    ablation.write_docs(table, str(tmp_path))
+    assert sorted(os.listdir(tmp_path)) == ["ablation_multi_strategy.md", "ablation_multi_strategy.png"]
+    assert "| clip" in (tmp_path / "ablation_multi_strategy.md").read_text()

@@ -148,3 +148,9 @@ def test_a_busy_machine_is_named_under_the_table(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
     results.write_results("latency", "| a |", None, str(tmp_path))
     assert "busy" not in (tmp_path / "latency.md").read_text()
+
+
+def test_write_results_takes_a_benchmark_or_one_of_its_parts_and_refuses_other_names(tmp_path):
+    assert results.write_results("ablation_multi_strategy", "| a |\n|---|\n| 1 |", out_dir=str(tmp_path))
+    with pytest.raises(ValueError, match="name='ablations'"):
+        results.write_results("ablations", "| a |", out_dir=str(tmp_path))
