@@ -139,7 +139,7 @@ class COLA(SelfSupervisedMethod):
             positives,
             kernel=None if self.bilinear is None else self.bilinear.kernel,
             temperature=self.temperature,
-            all_anchors=distribute.gather(anchors),
+            # One direction: each anchor against every replica's positives; the anchors are not gathered.
             all_positives=distribute.gather(positives),
             offset=distribute.replica_id() * ops.shape(anchors)[0],
             symmetric=False,
