@@ -122,13 +122,16 @@ def machine_stamp():
 
 
 def busy_note(stamp):
-    """A warning when the stamp's load average, at start or end, was above `BUSY_LOAD_PER_CORE` of the
-    cores (a shared machine: rates disturbed), else None."""
-    loads = [v for v in (stamp.get("load_start"), stamp.get("load_end")) if v is not None]
+    """A warning when other work shared the machine, else None: the load average at start above
+    `BUSY_LOAD_PER_CORE` of the cores, or at end above the cores plus that share (the run itself may
+    keep every core busy, so only load beyond it is someone else's)."""
+    start, end = stamp.get("load_start"), stamp.get("load_end")
     cores = stamp.get("cores") or 1
-    if not loads or max(loads) <= BUSY_LOAD_PER_CORE * cores:
+    busy = [load for load, limit in ((start, BUSY_LOAD_PER_CORE * cores), (end, (1 + BUSY_LOAD_PER_CORE) * cores))
+            if load is not None and load > limit]
+    if not busy:
         return None
-    return (f"The machine was busy while this ran (load average {max(loads):.1f} on {cores} logical cores): "
+    return (f"The machine was busy while this ran (load average {max(busy):.1f} on {cores} logical cores): "
             "rates are disturbed, read ratios measured in one run.")
 
 
