@@ -7,15 +7,19 @@ project meets differ exactly in these flags: AMD Zen 3 (AVX2 only), AMD Zen 4
 (AVX-512 + AVX512_BF16) and Intel Xeon (AVX-512 + AMX).
 
 The stamp also carries the machine's 1-minute load average when the run started (the first
-`machine_stamp()` of the process, which every benchmark prints before it measures) and when the
-stamp is taken again at the end (the generated tables'), and says when either was above half the
-cores: a figure taken on a shared machine then says so.
+`machine_stamp()` of the process, which every benchmark prints before it measures) and, when the
+stamp is taken again at the end (the generated tables'), how many cores other processes used on
+average in between (the machine's CPU time from /proc/stat less this process's and its children's):
+a figure taken on a shared machine then says so. The load average alone cannot tell: it lags a
+minute behind (a benchmark started right after another one inherits its load) and counts the run's
+own threads.
 
 Nothing here imports TensorFlow at module import: the TF-free tools use it too.
 """
 
 import datetime
 import functools
+import time
 import importlib.metadata
 import os
 import platform
@@ -98,13 +102,47 @@ def load_average():
         return None
 
 
+def _busy_cpu_seconds():
+    """CPU seconds every core of the machine spent busy since boot (Linux /proc/stat), or None."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+    except OSError:
+        return None
+    if not fields or fields[0] != "cpu" or len(fields) < 8:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq = (int(v) for v in fields[1:8])
+    steal = int(fields[8]) if len(fields) > 8 else 0
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu_seconds():
+    """CPU seconds of this process and of its children it has waited for."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def _others_cores(start, now):
+    """Cores other processes kept busy on average between two `(wall, machine busy, own)` readings."""
+    if start is None or now is None or start[1] is None or now[1] is None or now[0] - start[0] < 1.0:
+        return None
+    others = (now[1] - start[1]) - (now[2] - start[2])
+    return max(0.0, others / (now[0] - start[0]))
+
+
+def _cpu_reading():
+    return time.monotonic(), _busy_cpu_seconds(), _own_cpu_seconds()
+
+
 def machine_stamp():
     """A dict naming date, CPU model, instruction sets, logical cores, library versions, any
-    `ONEDNN_MAX_CPU_ISA` cap, and the 1-minute load average at the run's start (this process's first
-    call) and, on later calls, at the end (now)."""
+    `ONEDNN_MAX_CPU_ISA` cap, the 1-minute load average at the run's start (this process's first
+    call) and, on later calls, at the end (now), and then `others_cores`: the cores other processes
+    used on average since the first call (None where /proc/stat is missing)."""
     load = load_average()
     first = "load" not in _start
     _start.setdefault("load", load)
+    _start.setdefault("cpu", _cpu_reading())
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "cpu": cpu_model(),
@@ -118,20 +156,28 @@ def machine_stamp():
         "blas_caps": {name: os.environ[name] for name in _BLAS_CAPS if os.environ.get(name)},
         "load_start": _start["load"],
         "load_end": None if first else load,
+        "others_cores": None if first else _others_cores(_start["cpu"], _cpu_reading()),
     }
 
 
 def busy_note(stamp):
-    """A warning when other work shared the machine, else None: the load average at start above
-    `BUSY_LOAD_PER_CORE` of the cores, or at end above the cores plus that share (the run itself may
-    keep every core busy, so only load beyond it is someone else's)."""
-    start, end = stamp.get("load_start"), stamp.get("load_end")
+    """A warning when other work shared the machine, else None: other processes used more than
+    `BUSY_LOAD_PER_CORE` of the cores on average during the run (`others_cores`); where that was not
+    measured, the load average at start above that share of the cores, or at end above the cores plus
+    that share (the run itself may keep every core busy)."""
     cores = stamp.get("cores") or 1
-    busy = [load for load, limit in ((start, BUSY_LOAD_PER_CORE * cores), (end, (1 + BUSY_LOAD_PER_CORE) * cores))
-            if load is not None and load > limit]
+    others = stamp.get("others_cores")
+    if others is not None:
+        busy = [others] if others > BUSY_LOAD_PER_CORE * cores else []
+        what = "other processes used {:.1f}"
+    else:
+        start, end = stamp.get("load_start"), stamp.get("load_end")
+        busy = [load for load, limit in ((start, BUSY_LOAD_PER_CORE * cores), (end, (1 + BUSY_LOAD_PER_CORE) * cores))
+                if load is not None and load > limit]
+        what = "load average {:.1f}"
     if not busy:
         return None
-    return (f"The machine was busy while this ran (load average {max(busy):.1f} on {cores} logical cores): "
+    return (f"The machine was busy while this ran ({what.format(max(busy))} of {cores} logical cores): "
             "rates are disturbed, read ratios measured in one run.")
 
 
@@ -141,7 +187,10 @@ def _load_text(stamp):
         return ""
     if end is None:
         return f"; 1-min load average {start:.1f} at start"
-    return f"; 1-min load average {start:.1f} at start, {end:.1f} at end"
+    text = f"; 1-min load average {start:.1f} at start, {end:.1f} at end"
+    if stamp.get("others_cores") is not None:
+        text += f"; other processes used {stamp['others_cores']:.1f} cores on average during the run"
+    return text
 
 
 def stamp_line(stamp=None):

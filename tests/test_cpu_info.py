@@ -1,5 +1,7 @@
 """The machine description that stamps benchmarks and chooses bfloat16."""
 
+import sys
+
 from keras_audio_ssl import cpu_info
 
 ZEN3 = frozenset({"sse4_2", "avx", "avx2", "fma"})
@@ -54,9 +56,34 @@ def test_busy_note_when_others_load_the_machine_at_start_or_beyond_the_run_itsel
     quiet = {"cores": 4, "load_start": 1.0, "load_end": 4.0}
     assert cpu_info.busy_note(quiet) is None
     assert cpu_info.busy_note(dict(quiet, load_end=6.0)) is None
-    assert "load average 2.5 on 4 logical cores" in cpu_info.busy_note(dict(quiet, load_start=2.5))
-    assert "load average 6.5 on 4 logical cores" in cpu_info.busy_note(dict(quiet, load_end=6.5))
+    assert "load average 2.5 of 4 logical cores" in cpu_info.busy_note(dict(quiet, load_start=2.5))
+    assert "load average 6.5 of 4 logical cores" in cpu_info.busy_note(dict(quiet, load_end=6.5))
     assert cpu_info.busy_note({"cores": 4, "load_start": None, "load_end": None}) is None
+    # Where the other processes' CPU time was measured, it decides, whatever the lagging load average says.
+    assert cpu_info.busy_note(dict(quiet, load_start=3.0, load_end=8.0, others_cores=0.3)) is None
+    assert "other processes used 2.5 of 4" in cpu_info.busy_note(dict(quiet, others_cores=2.5))
+
+
+def test_others_cores_counts_another_process_and_not_this_one():
+    import subprocess
+    import time
+
+    def spin(seconds):
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            pass
+
+    start = cpu_info._cpu_reading()
+    spin(1.5)  # this process busy: not someone else's
+    alone = cpu_info._others_cores(start, cpu_info._cpu_reading())
+    start = cpu_info._cpu_reading()
+    # A process this one does not wait for while measuring counts as another's: one core for ~1.5 s.
+    other = subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 1.5\nwhile time.time() < end: pass"])
+    time.sleep(1.6)
+    beside = cpu_info._others_cores(start, cpu_info._cpu_reading())
+    other.wait()
+    # Generous bounds: the machine's other tenants (e.g. another test worker) add to both readings.
+    assert beside > alone + 0.5, (alone, beside)
 
 
 def test_stamp_line_names_blas_instruction_caps(monkeypatch):
