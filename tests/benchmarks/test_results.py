@@ -136,18 +136,21 @@ def test_quality_and_ablation_plot_scores_against_minutes(tmp_path):
 
 def test_a_busy_machine_is_named_under_the_table(tmp_path, monkeypatch):
     cores = os.cpu_count() or 1
-    monkeypatch.setattr(cpu_info, "_start", {})  # this run starts now
-    monkeypatch.setattr(os, "getloadavg", lambda: (2.0 * cores, 0.0, 0.0))
-    cpu_info.stamp_line()  # the benchmark's first line, at its start
-    monkeypatch.setattr(os, "getloadavg", lambda: (0.25, 0.0, 0.0))
-    results.write_results("latency", "| a |", None, str(tmp_path))
-    text = (tmp_path / "latency.md").read_text()
-    assert f"1-min load average {2.0 * cores:.1f} at start, 0.2 at end" in text
-    assert f"load average {2.0 * cores:.1f} on {cores} logical cores" in text  # busy at the start is enough
-    monkeypatch.setattr(cpu_info, "_start", {})
-    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
-    results.write_results("latency", "| a |", None, str(tmp_path))
-    assert "busy" not in (tmp_path / "latency.md").read_text()
+
+    def run(others_share):
+        # A 10-s run during which other processes kept `others_share` of the cores busy (this one: 0 s).
+        readings = [(0.0, 0.0, 0.0), (10.0, 10.0 * others_share * cores, 0.0)]
+        monkeypatch.setattr(cpu_info, "_start", {})  # this run starts now
+        monkeypatch.setattr(cpu_info, "_cpu_reading", lambda: readings.pop(0) if len(readings) > 1 else readings[0])
+        cpu_info.stamp_line()  # the benchmark's first line, at its start
+        results.write_results("latency", "| a |", None, str(tmp_path))
+        return (tmp_path / "latency.md").read_text()
+
+    monkeypatch.setattr(os, "getloadavg", lambda: (2.0 * cores, 0.0, 0.0))  # the lagging load says busy
+    text = run(0.9)
+    assert f"other processes used {0.9 * cores:.1f} cores on average during the run" in text
+    assert f"busy while this ran (other processes used {0.9 * cores:.1f} of {cores} logical cores)" in text
+    assert "busy" not in run(0.1)  # measured: others used little, whatever the load average said
 
 
 def test_write_results_takes_a_benchmark_or_one_of_its_parts_and_refuses_other_names(tmp_path):
