@@ -318,7 +318,7 @@ def run(benchmark=None, *, output="results/quality", methods=("byol-a",), build_
             models[name] = load_embedding_model(run_dir)
             architecture = (extra["encoder"], extra["feature_d"])
             baselines[name] = "random" if architecture == (encoder, feature_d) else f"random {extra['encoder']}"
-            architectures.setdefault(baselines[name], (architecture, run_dir))
+            architectures.setdefault(baselines[name], architecture)
             run_dirs.setdefault(baselines[name], run_dir)
         # The pool's pre-normalisation statistics, as this seed's runs computed them (equal for every
         # method of one front end).
@@ -330,7 +330,7 @@ def run(benchmark=None, *, output="results/quality", methods=("byol-a",), build_
             models[initial_name] = initial_embedding_model(initial_encoder, encoder, feature_d, stats_of["random"])
             baselines[initial_name] = "random"
         # One random encoder per architecture, the default first, drawn anew for every seed.
-        for name, ((arch_encoder, arch_d), _) in sorted(architectures.items(), key=lambda kv: kv[0] != "random"):
+        for name, (arch_encoder, arch_d) in sorted(architectures.items(), key=lambda kv: kv[0] != "random"):
             models[name] = random_embedding_model(arch_encoder, arch_d, stats_of[name], s)
         seed_rows = probe_classification(models, tasks, probe_runs=probe_runs, seed=s, probe_epochs=probe_epochs,
                                          clip_length=clip_length, max_seconds=max_seconds)
@@ -344,7 +344,7 @@ def run(benchmark=None, *, output="results/quality", methods=("byol-a",), build_
     table = _summary_table(long, rows_named, baselines)
     budgets = [f"{name} {'/'.join(map(str, epochs_run[name]))} epochs in {np.mean(spent[name]):.1f} min (mean)"
                for name, _, _ in pretrained]
-    widths = ", ".join(f"{name}: {arch[0]} d={arch[1]}" for name, (arch, _) in architectures.items())
+    widths = ", ".join(f"{name}: {arch[0]} d={arch[1]}" for name, arch in architectures.items())
     budget_line = (f"Budget: {len(paths)} pool clips, at most {epochs} epochs and {minutes} min each, batch {batch}, "
                    f"{seeds} pretraining seeds ({seed}..{seed + seeds - 1}) per row, each row mean ± 95 % t-interval "
                    f"over them, margins with Welch's interval, a difference called only where its interval excludes 0: "

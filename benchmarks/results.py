@@ -3,8 +3,9 @@
 Every benchmark takes `--write-docs [DIR]` (default `docs/results`) and calls `write_results`
 with the table it printed and a matplotlib figure of it. The documentation pages include
 `docs/results/<name>.md`, so no figure in the docs is typed by hand: a page shows what the
-last run of the command wrote, stamped with the machine it ran on and its load average at the
-run's start and end (`keras_audio_ssl.cpu_info.stamp_line()`, the one owner of that description).
+last run of the command wrote, stamped with the machine it ran on, its load average at the run's
+start and end and the cores other processes used meanwhile (`keras_audio_ssl.cpu_info.stamp_line()`,
+the one owner of that description).
 
 Both files are written to a temporary sibling and renamed into place, so a killed run
 leaves the previous result whole.

@@ -19,11 +19,11 @@ Nothing here imports TensorFlow at module import: the TF-free tools use it too.
 
 import datetime
 import functools
-import time
 import importlib.metadata
 import os
 import platform
 import sys
+import time
 
 # /proc/cpuinfo flag -> the name people know it by, in the order they are printed.
 _ISA_FLAGS = (
@@ -37,10 +37,11 @@ _VERSIONED = ("tensorflow", "keras", "numpy", "ai-edge-litert")
 # Settings that hold the BLAS libraries (MKL under torch, OpenBLAS under numpy) to a smaller instruction
 # set, beside oneDNN's ONEDNN_MAX_CPU_ISA: together they emulate another CPU kind's GEMM peak too.
 _BLAS_CAPS = ("MKL_ENABLE_INSTRUCTIONS", "OPENBLAS_CORETYPE")
-# A 1-minute load average above this share of the logical cores: other work took a visible part of them.
+# Other processes keeping more than this share of the logical cores busy (or, unmeasured, a load average
+# above it at the start): other work took a visible part of the machine.
 BUSY_LOAD_PER_CORE = 0.5
 
-_start = {}  # {"load": the load average at this process's first machine_stamp()}
+_start = {}  # at this process's first machine_stamp(): {"load": its load average, "cpu": its `_cpu_reading()`}
 
 
 def _cpuinfo_field(name):
@@ -124,7 +125,7 @@ def _own_cpu_seconds():
 
 def _others_cores(start, now):
     """Cores other processes kept busy on average between two `(wall, machine busy, own)` readings."""
-    if start is None or now is None or start[1] is None or now[1] is None or now[0] - start[0] < 1.0:
+    if start[1] is None or now[1] is None or now[0] - start[0] < 1.0:
         return None
     others = (now[1] - start[1]) - (now[2] - start[2])
     return max(0.0, others / (now[0] - start[0]))
