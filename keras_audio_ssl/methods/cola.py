@@ -35,9 +35,13 @@ def check_cola_arguments(*, similarity, temperature, augmentation, projection_di
 class COLA(SelfSupervisedMethod):
     """COLA (Saeed et al., ICASSP 2021), and COLA' (the BYOL-A paper's baseline).
 
-    Views: two random, distinct segments of each clip (the data pipeline's
-    `segments_per_clip=2`: `train_step` receives `[B, 2, N]`, the base passes
-    them on crop-major, so `x[:B]` and `x[B:]` are the two segments),
+    Views: two segments of each clip, each cropped at its own random offset
+    (the data pipeline's `segments_per_clip=2`: `train_step` receives
+    `[B, 2, N]`, the base passes them on crop-major, so `x[:B]` and `x[B:]`
+    are the two segments); the draws are independent, so they may overlap,
+    and a clip no longer than one segment gives the same segment twice, as
+    in the authors' code (never on AudioSet's 10-s clips; a pool of short
+    clips gives many such pairs, which COLA' augmentations make differ),
     optionally each augmented with BYOL-A's mixup + random resize crop and
     post-normalized (COLA'). Loss: the encoder embeds both segments in one
     batch of 2B, the head g (Dense 512 -> LayerNorm -> tanh) projects them,
