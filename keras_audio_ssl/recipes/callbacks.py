@@ -61,19 +61,25 @@ class StopOnNaN(keras.callbacks.Callback):
 
 
 class SetLearningRate(keras.callbacks.Callback):
-    """Sets the optimizer's learning rate when training begins.
+    """Sets the optimizer's learning rate at the start of every epoch.
 
     Restoring a checkpoint also brings back the optimizer's old learning
     rate: a run resumed with a new `learning_rate` (e.g. after a divergence)
-    then uses the new one.
+    then uses the new one, and a resumed step schedule is where the epoch
+    number puts it.
+
+    Args:
+        learning_rate: a number, or a function of the 0-based epoch returning one
+            (`TrainingSettings.learning_rate_at`).
     """
 
     def __init__(self, learning_rate):
         super().__init__()
         self.learning_rate = learning_rate
 
-    def on_train_begin(self, logs=None):
-        self.model.optimizer.learning_rate = self.learning_rate
+    def on_epoch_begin(self, epoch, logs=None):
+        rate = self.learning_rate(epoch) if callable(self.learning_rate) else self.learning_rate
+        self.model.optimizer.learning_rate = rate
 
 
 class EncoderCheckpoint(keras.callbacks.Callback):

@@ -35,12 +35,18 @@ def parse_value(text, default):
         return int(text)
     if isinstance(default, float):
         return float(text)
+    if isinstance(default, (list, tuple)) and "," in text and not text.lstrip().startswith("["):
+        return [_json_or_text(item.strip()) for item in text.split(",")]  # 0.65,0.85 without shell quoting
     if default is None or isinstance(default, (str, list, tuple)):
-        try:  # numbers, lists and null for None-default settings (e.g. steps_per_epoch)
-            return json.loads(text)
-        except json.JSONDecodeError:
-            return text
+        return _json_or_text(text)  # numbers, lists and null for None-default settings (e.g. steps_per_epoch)
     return text
+
+
+def _json_or_text(text):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
 
 
 def parse_args(fit_fn, argv=None, prog=None):

@@ -462,12 +462,10 @@ def _scope(strategy):
 
 def _build_method(method_class, method_args, training, use_jit):
     """The method, compiled and built (its pre-normalization statistics are set later)."""
-    import keras
-
     with precision.policy_scope(training.dtype_policy):  # the float32 parts declare their own dtype
         encoder = build_encoder(training.encoder, training.feature_d, method_args.get("n_mels"))
         model = method_class(encoder, seed=training.seed, **method_args)
-    model.compile(optimizer=keras.optimizers.Adam(training.learning_rate), jit_compile=use_jit)
+    model.compile(optimizer=training.build_optimizer(), jit_compile=use_jit)
     model.build((None, training.segment_samples))
     if not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
@@ -503,7 +501,7 @@ def _train(model, inputs, training, run, state, initial_epoch, config, callbacks
              "the epoch randomness. Pass steps_per_epoch for batch-exact resumes.")
     nan_guard = StopOnNaN(learning_rate=training.learning_rate)
     all_callbacks = [
-        SetLearningRate(training.learning_rate),
+        SetLearningRate(training.learning_rate_at),
         nan_guard,
         *(callbacks or []),  # before TensorBoard and the state: what they add to the logs is kept
         keras.callbacks.TensorBoard(os.path.join(run.write_dir, "logs"), update_freq="epoch"),

@@ -35,7 +35,15 @@ class TrainingSettings:
         feature_d: encoder width d.
         epochs: total epochs (including those finished before a resume).
         batch_size: clips per step, the global batch under a strategy.
-        learning_rate: Adam learning rate.
+        learning_rate: the optimizer's learning rate (before any `learning_rate_drops`).
+        optimizer: `"adam"` (every paper's) or `"sgd"` (SGD with `momentum`; Fonseca et al.'s
+            code trains SimCLR-audio with it, see `recipes.simclr`). A resume keeps the optimizer.
+        momentum: SGD's momentum (`optimizer="sgd"` only).
+        weight_decay: decoupled weight decay (Keras': each step subtracts learning rate x
+            weight_decay x weight), 0 for none. PyTorch SGD's `weight_decay` w acts through the
+            momentum: it matches w / (1 - momentum) here.
+        learning_rate_drops: fractions of `epochs` at which the learning rate is divided by 10
+            (e.g. `[0.65, 0.85]`); empty for a constant rate.
         steps_per_epoch: steps per epoch over a repeated dataset; `None` = one pass over the data.
         norm_stats_samples: clips used to compute the pre-normalization statistics.
         segment_samples: samples of each crop (15,200 = 0.95 s -> 96 frames).
@@ -67,6 +75,10 @@ class TrainingSettings:
     epochs: int = 100
     batch_size: int = 256
     learning_rate: float = 3e-4
+    optimizer: str = "adam"
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    learning_rate_drops: tuple = ()
     steps_per_epoch: object = None
     norm_stats_samples: int = 10000
     segment_samples: int = 15200
@@ -82,7 +94,7 @@ class TrainingSettings:
     initial_encoder: object = None
 
     #: Settings that shape the saved state: a resume must use the same values.
-    STATE_SHAPING = ("encoder", "feature_d", "segment_samples", "sample_rate")
+    STATE_SHAPING = ("encoder", "feature_d", "segment_samples", "sample_rate", "optimizer")
 
     def __post_init__(self):
         for name in ("feature_d", "epochs", "batch_size", "norm_stats_samples", "segment_samples", "sample_rate"):
@@ -92,6 +104,7 @@ class TrainingSettings:
         lr = self.learning_rate
         if isinstance(lr, bool) or not isinstance(lr, (int, float, np.floating)) or not lr > 0:
             raise ValueError(f"learning_rate must be a positive number (e.g. 3e-4). Received: learning_rate={lr!r}")
+        self._check_optimizer()
         out = self.output_dir
         if not isinstance(out, (str, os.PathLike)) or not os.fspath(out).strip():
             raise ValueError(f"output_dir must name a run directory. Received: output_dir={out!r}")
@@ -109,6 +122,36 @@ class TrainingSettings:
         except ValueError:
             raise ValueError(f"Unknown encoder; expected one of {encoders.names()}. "
                              f"Received: encoder={self.encoder!r}") from None
+
+    def _check_optimizer(self):
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {list(OPTIMIZERS)}. Received: optimizer={self.optimizer!r}")
+        for name, low, high in (("momentum", 0.0, 1.0), ("weight_decay", 0.0, None)):
+            value = getattr(self, name)
+            if (isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not value >= low
+                    or (high is not None and not value < high)):
+                bounds = f"in [{low:g}, {high:g})" if high is not None else f">= {low:g}"
+                raise ValueError(f"{name} must be a number {bounds}. Received: {name}={value!r}")
+        drops = self.learning_rate_drops
+        if (not isinstance(drops, (list, tuple)) or not all(isinstance(d, (int, float)) and 0 < d < 1 for d in drops)
+                or list(drops) != sorted(set(drops))):
+            raise ValueError("learning_rate_drops must be increasing fractions of the epochs in (0, 1), e.g. "
+                             f"[0.65, 0.85]. Received: learning_rate_drops={drops!r}")
+        self.learning_rate_drops = tuple(float(d) for d in drops)
+
+    def learning_rate_at(self, epoch):
+        """The learning rate of epoch `epoch` (0-based): `learning_rate` / 10 per drop reached."""
+        drops = sum(epoch >= round(fraction * self.epochs) for fraction in self.learning_rate_drops)
+        return self.learning_rate * 0.1 ** drops
+
+    def build_optimizer(self):
+        """A new Keras optimizer of these settings (its learning rate set per epoch by the run)."""
+        import keras
+
+        if self.optimizer == "sgd":
+            return keras.optimizers.SGD(self.learning_rate, momentum=self.momentum,
+                                        weight_decay=self.weight_decay or None)
+        return keras.optimizers.Adam(self.learning_rate, weight_decay=self.weight_decay or None)
 
     @classmethod
     def defaults(cls):
@@ -129,6 +172,10 @@ class TrainingSettings:
             config["initial_encoder"] = os.fspath(self.initial_encoder)
         config["output_dir"] = os.fspath(self.output_dir)
         return config
+
+
+#: The `optimizer` setting's choices.
+OPTIMIZERS = ("adam", "sgd")
 
 
 def parse_docstring_args(docstring, section="Args"):
