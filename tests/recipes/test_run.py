@@ -195,3 +195,19 @@ def test_strategy_argument_is_checked(tmp_path):
     from keras_audio_ssl.recipes.run import resolve_strategy
 
     assert resolve_strategy(None) == (None, None)
+
+
+def test_the_training_dataset_runs_without_the_autotuning_thread(tmp_path, clips, monkeypatch):
+    # Deleting an iterator a tf.function consumed waits out that thread's sleep (up to a minute):
+    # every fit ending before its dataset (a time budget) stalled that long after its last epoch.
+    from keras_audio_ssl.methods.base import SelfSupervisedMethod
+
+    trained_on, fit = [], SelfSupervisedMethod.fit
+
+    def recording_fit(self, x=None, *args, **kwargs):
+        trained_on.append(x)
+        return fit(self, x, *args, **kwargs)
+
+    monkeypatch.setattr(SelfSupervisedMethod, "fit", recording_fit)
+    byola.fit(clips, output_dir=str(tmp_path / "run"), epochs=1, **TINY)
+    assert len(trained_on) == 1 and trained_on[0].options().autotune.enabled is False
