@@ -1,6 +1,7 @@
 """`TrainingSettings`: the settings every method's pretraining shares, validated and documented once."""
 
 import dataclasses
+import math
 import os
 import re
 
@@ -17,9 +18,11 @@ def check_positive_int(name, value, allow_none=False):
         raise ValueError(f"{name} must be {expected}. Received: {name}={value!r}")
 
 
-def check_fraction(name, value, low=0.0, high=1.0):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not low <= value <= high:
-        raise ValueError(f"{name} must be a number in [{low}, {high}]. Received: {name}={value!r}")
+def check_fraction(name, value, low=0.0, high=1.0, include_high=True):
+    if (isinstance(value, bool) or not isinstance(value, (int, float, np.floating))
+            or not (low <= value <= high if include_high else low <= value < high)):
+        raise ValueError(f"{name} must be a number in [{low}, {high}{']' if include_high else ')'}. "
+                         f"Received: {name}={value!r}")
 
 
 @dataclasses.dataclass
@@ -126,12 +129,8 @@ class TrainingSettings:
     def _check_optimizer(self):
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {list(OPTIMIZERS)}. Received: optimizer={self.optimizer!r}")
-        for name, low, high in (("momentum", 0.0, 1.0), ("weight_decay", 0.0, None)):
-            value = getattr(self, name)
-            if (isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not value >= low
-                    or (high is not None and not value < high)):
-                bounds = f"in [{low:g}, {high:g})" if high is not None else f">= {low:g}"
-                raise ValueError(f"{name} must be a number {bounds}. Received: {name}={value!r}")
+        check_fraction("momentum", self.momentum, 0.0, 1.0, include_high=False)
+        check_fraction("weight_decay", self.weight_decay, 0.0, math.inf)
         drops = self.learning_rate_drops
         if (not isinstance(drops, (list, tuple)) or not all(isinstance(d, (int, float)) and 0 < d < 1 for d in drops)
                 or list(drops) != sorted(set(drops))):
@@ -148,10 +147,10 @@ class TrainingSettings:
         """A new Keras optimizer of these settings (its learning rate set per epoch by the run)."""
         import keras
 
+        decay = self.weight_decay or None  # Keras: None, not 0, for no decay
         if self.optimizer == "sgd":
-            return keras.optimizers.SGD(self.learning_rate, momentum=self.momentum,
-                                        weight_decay=self.weight_decay or None)
-        return keras.optimizers.Adam(self.learning_rate, weight_decay=self.weight_decay or None)
+            return keras.optimizers.SGD(self.learning_rate, momentum=self.momentum, weight_decay=decay)
+        return keras.optimizers.Adam(self.learning_rate, weight_decay=decay)
 
     @classmethod
     def defaults(cls):
