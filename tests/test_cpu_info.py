@@ -1,6 +1,8 @@
 """The machine description that stamps benchmarks and chooses bfloat16."""
 
+import subprocess
 import sys
+import time
 
 from keras_audio_ssl import cpu_info
 
@@ -65,9 +67,6 @@ def test_busy_note_when_others_load_the_machine_at_start_or_beyond_the_run_itsel
 
 
 def test_others_cores_counts_another_process_and_not_this_one():
-    import subprocess
-    import time
-
     def spin(seconds):
         end = time.perf_counter() + seconds
         while time.perf_counter() < end:

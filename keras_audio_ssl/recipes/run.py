@@ -66,8 +66,6 @@ from keras_audio_ssl.recipes.callbacks import SetLearningRate
 from keras_audio_ssl.recipes.callbacks import StopOnNaN
 from keras_audio_ssl.recipes.callbacks import TrainingDivergedError
 from keras_audio_ssl.recipes.settings import TrainingSettings
-from keras_audio_ssl.recipes.settings import check_fraction  # noqa: F401 (recipes and tests import it from here)
-from keras_audio_ssl.recipes.settings import check_positive_int  # noqa: F401
 
 FINAL_ARTEFACTS = ("encoder.keras", "encoder.weights.h5", "embedding_model.keras", "normalization.json")
 
