@@ -92,10 +92,10 @@ class SimCLRAudio(SelfSupervisedMethod):
     Gaussian noise σ ≤ 0.01 in log10 power units, added before
     normalization, `NOISE_MAX_STDDEV_NATS`). Still different from theirs:
     bicubic, not bilinear, resizing; compression pivots on the patch mean,
-    theirs on 0 in log10 power; their optimizer (SGD, lr 0.03, momentum 0.9,
-    weight decay 1e-4, drops at 65 % and 85 % of training) is a setting of
-    every recipe (`TrainingSettings.optimizer`), not the recipe's default
-    (Adam 1e-4). This garden's choice: a
+    theirs on 0 in log10 power; their optimizer, SGD (its values: the
+    `recipes.simclr` docstring), is a setting of every recipe
+    (`TrainingSettings.optimizer`), not the recipe's default. This garden's
+    choice: a
     segment of a few seconds per clip (the recipe's `segment_samples`) as the
     clip the patches are drawn from. A clip shorter than that segment is
     tiled at a random phase (`PAD_MODE = "repeat"`), not zero-padded: the
