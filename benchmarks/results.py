@@ -19,7 +19,7 @@ import tempfile
 DEFAULT_DIR = os.path.join("docs", "results")
 
 # The benchmarks that write a result, in the order the documentation lists them.
-BENCHMARKS = ("throughput", "latency", "scaling", "encoders", "mixed_precision", "quality", "ablation", "data_size")
+BENCHMARKS = ("throughput", "block_alternatives", "latency", "scaling", "encoders", "mixed_precision", "quality", "ablation", "data_size")
 
 
 def add_write_docs_argument(parser):
