@@ -26,6 +26,7 @@ def _assert_clean(stdout, stderr):
     both = stdout + stderr
     assert not CPP_LOG.search(both), CPP_LOG.search(both).group(0)
     assert "E0000" not in both and "\r" not in both  # no error-level lines, no bar redraws in a pipe
+    assert "AutoGraph could not transform" not in both
 
 
 def test_quick_demo_output_is_quiet_has_totals_and_ends_with_next_steps(tmp_path):
@@ -53,6 +54,19 @@ def test_recipe_command_line_and_prepare_audio_are_quiet_in_a_log(tmp_path):
                            "--workers", "2", "--shard-size", "4"])
     _assert_clean(stdout, stderr)
     assert "Writing TFRecord shards: 4/4 shards" in stderr and "16 examples" in stdout
+
+
+def test_fit_from_python_prints_no_tensorflow_warnings(tmp_path):
+    # The Python entry point, without the command line's logging set-up: TensorFlow's own Python warnings
+    # (AutoGraph's "could not transform", with its multi-line cause) would land in every user's fit.
+    folder = tmp_path / "wavs"
+    synthetic.write_wav_folder(str(folder), synthetic.make_unlabeled_corpus(8, seconds=1.0, seed=6))
+    script = ("import sys\nfrom keras_audio_ssl.recipes import byola\n"
+              "byola.fit(sys.argv[1], output_dir=sys.argv[2], epochs=1, batch_size=4, feature_d=16, memory_size=8, "
+              "norm_stats_samples=8, verbose=0)\n")
+    stdout, stderr = _run(["-c", script, str(folder), str(tmp_path / "run")])
+    assert "WARNING:tensorflow" not in stdout + stderr, (stdout + stderr)[-3000:]
+    assert "AutoGraph" not in stdout + stderr
 
 
 def test_quiet_import_captures_only_the_start_up_and_verbose_shows_it():

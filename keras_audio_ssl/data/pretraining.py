@@ -433,6 +433,9 @@ def _resolve_source(source, *, split, skip_bad_files):
     raise ValueError(f"`source` does not exist. Received: source={source!r}")
 
 
+# Built inside `flat_map`'s traced epoch function: AutoGraph would try to convert the os.fsencode it calls,
+# fail (no source) and print a multi-line warning into every fit. Nothing here branches on a tensor.
+@tf.autograph.experimental.do_not_convert
 def _decode_files(
     infos, *, sample_rate, shuffle, seed, reshuffle=True, failures=None, skip_bad_files=False, out_of_range="error",
     pipeline=None,
