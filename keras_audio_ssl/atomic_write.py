@@ -190,15 +190,21 @@ def save_with(save_fn, path, model=None):
         save_fn(tmp)
 
 
-def remove_leftovers(folder):
+def remove_leftovers(folder, final_name=None):
     """Deletes the temporaries a killed writer left in `folder` (reserved prefix only; a live
-    process's on this host are kept: they belong to a concurrent writer)."""
+    process's on this host are kept: they belong to a concurrent writer).
+
+    With `final_name`, only the temporaries of that one artefact (a user's folder
+    holding a `.tflite` may hold other runs' files).
+    """
     if not os.path.isdir(folder):
         return
     for name in os.listdir(folder):
         if not name.startswith(TEMP_PREFIX):
             continue
-        pid = name[len(TEMP_PREFIX):].split("-", 1)[0]
+        pid, _, target = name[len(TEMP_PREFIX):].partition("-")
+        if final_name is not None and target != final_name:
+            continue
         if pid.isdigit() and int(pid) != os.getpid() and pid_alive(int(pid)):
             continue
         _remove(os.path.join(folder, name))

@@ -23,6 +23,16 @@ def test_leftovers_are_only_the_reserved_prefix(tmp_path):
     assert (tmp_path / "backup.tmp" / "x").read_text() == "mine too"
 
 
+def test_leftovers_of_one_artefact_leave_the_folders_other_temporaries(tmp_path):
+    mine = tmp_path / f"{atomic_write.TEMP_PREFIX}999999999-model.tflite"
+    other = tmp_path / f"{atomic_write.TEMP_PREFIX}999999999-other-model.tflite"
+    similar = tmp_path / f"{atomic_write.TEMP_PREFIX}999999999-model.tflite.bak"
+    for path in (mine, other, similar):
+        path.write_bytes(b"half")
+    atomic_write.remove_leftovers(str(tmp_path), "model.tflite")
+    assert sorted(os.listdir(tmp_path)) == sorted([other.name, similar.name])
+
+
 def test_a_failed_write_keeps_the_previous_file_and_leaves_no_temporary(tmp_path):
     path = tmp_path / "a.json"
     atomic_write.write_json(path, {"v": 1})

@@ -25,6 +25,7 @@ import shutil
 import numpy as np
 import tensorflow as tf
 
+from keras_audio_ssl import atomic_write
 from keras_audio_ssl.audio.decode import AudioDecodeError
 from keras_audio_ssl.audio.decode import check_out_of_range
 from keras_audio_ssl.audio.decode import load_audio
@@ -244,6 +245,8 @@ def write_tfrecord_shards(
     index_path = os.path.join(output_dir, INDEX_FILE)
     plan_dir = os.path.join(output_dir, f".{prefix}-plan")
     previous = _read_json_index(index_path)
+    # A run killed while renaming its index into place leaves the temporary beside it.
+    atomic_write.remove_leftovers(output_dir)
     if _already_complete(previous, source, output_dir):
         shutil.rmtree(plan_dir, ignore_errors=True)  # left if a run was killed right after its index
         if previous["skipped"] and not skip_bad_files:

@@ -50,6 +50,8 @@ def write_results(frame, output_dir, name="results", float_format="{:.4f}", titl
     atomic_write.write_text(csv_path, frame.to_csv(index=False))
     atomic_write.write_text(md_path, (f"# {title}\n\n" if title else "") + to_markdown(frame, float_format=float_format)
                             + "\n")
+    for path in (csv_path, md_path):  # what a writer killed mid-rename left
+        atomic_write.remove_leftovers(output_dir, os.path.basename(path))
     return csv_path, md_path
 
 

@@ -197,6 +197,7 @@ def export_tflite(
         else:
             tflite_bytes = converter.convert()
     atomic_write.write_bytes(output_path, tflite_bytes)  # a full disk or a kill keeps the previous file
+    atomic_write.remove_leftovers(os.path.dirname(os.path.abspath(output_path)), os.path.basename(output_path))
     return output_path
 
 

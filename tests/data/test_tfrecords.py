@@ -85,6 +85,8 @@ def test_resume_rebuilds_only_the_missing_shard_with_same_content(tmp_path):
     os.remove(os.path.join(out, names[1]))
     with open(os.path.join(out, ".audio-00001-of-00003.partial-999"), "wb") as f:
         f.write(b"half a shard from a killed run")
+    with open(os.path.join(out, ".kas-tmp-999999999-index.json"), "w") as f:
+        f.write('{"format": ')  # a run killed while renaming its index into place
     os.utime(os.path.join(out, names[0]), ns=(1, 1))  # marks: a skipped shard keeps these stamps
     os.utime(os.path.join(out, names[2]), ns=(1, 1))
     second = write_tfrecord_shards(paths, out, num_shards=3, progress=False)
@@ -95,6 +97,18 @@ def test_resume_rebuilds_only_the_missing_shard_with_same_content(tmp_path):
     for n in names:
         assert open(os.path.join(out, n), "rb").read() == content[n]
     assert second == first
+
+
+def test_a_complete_output_called_again_removes_a_killed_runs_index_temporary(tmp_path):
+    paths = _clips(str(tmp_path / "clips"), 4, seconds=0.2)
+    out = str(tmp_path / "out")
+    first = write_tfrecord_shards(paths, out, num_shards=2, progress=False)
+    names = sorted(os.listdir(out))
+    leftover = os.path.join(out, ".kas-tmp-999999999-index.json")
+    with open(leftover, "w") as f:
+        f.write('{"format": ')
+    assert write_tfrecord_shards(paths, out, num_shards=2, progress=False) == first
+    assert sorted(os.listdir(out)) == names
 
 
 def test_files_listed_class_by_class_are_spread_over_the_shards(tmp_path):

@@ -31,6 +31,13 @@ def test_write_results_writes_csv_and_markdown(tmp_path):
     assert open(md_path).read() == "# T\n\n| task |  score |\n| :--- | -----: |\n| x    | 0.2500 |\n"
 
 
+def test_write_results_removes_what_a_writer_killed_mid_rename_left(tmp_path):
+    (tmp_path / ".kas-tmp-999999999-table.csv").write_text("task,sc")
+    (tmp_path / "notes.csv").write_text("mine")
+    write_results(pd.DataFrame({"task": ["x"], "score": [0.25]}), tmp_path, "table")
+    assert sorted(os.listdir(tmp_path)) == ["notes.csv", "table.csv", "table.md"]
+
+
 def test_results_on_a_full_disk_keep_the_previous_ones(tmp_path):
     from keras_audio_ssl.atomic_write import NoSpaceLeftError
     from tests.small_disk import fill

@@ -27,6 +27,13 @@ def test_tflite_on_a_full_disk_keeps_the_previous_file(embedding_model, tmp_path
         assert sorted(os.listdir(disk)) == ["filler.bin", "model.tflite"]
 
 
+def test_tflite_export_removes_what_an_export_killed_while_writing_left(embedding_model, tmp_path):
+    leftover = tmp_path / ".kas-tmp-999999999-model.tflite"
+    leftover.write_bytes(b"half a model")
+    export_tflite(embedding_model, tmp_path / "model.tflite")
+    assert sorted(os.listdir(tmp_path)) == ["model.tflite"]
+
+
 def test_tflite_tool_says_no_space_left_in_one_line(embedding_model, tmp_path, capsys):
     from tests.test_case import exit_code
     from tools.export_tflite import main  # its main in-process: the same one_line_errors path as the command
