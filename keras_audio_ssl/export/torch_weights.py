@@ -181,5 +181,7 @@ def convert_byola_torch(checkpoint_path, output_path=None):
         if not output_path.endswith(".keras"):
             raise ValueError(f"`output_path` must end in .keras. Received: output_path={output_path}")
         os.makedirs(os.path.dirname(os.path.abspath(output_path)), exist_ok=True)
-        encoder.save(output_path)
+        from keras_audio_ssl import atomic_write
+
+        atomic_write.save_with(encoder.save, output_path)  # a kill or a full disk keeps the previous file
     return encoder

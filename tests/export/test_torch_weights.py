@@ -94,6 +94,47 @@ def test_v1_checkpoint_gives_the_same_embedding(tmp_path, rng, d):
     assert _compare(module, reloaded, 64, 96, rng) <= 1e-4
 
 
+def test_a_full_disk_keeps_the_previous_converted_file(tmp_path):
+    import os
+
+    from keras_audio_ssl.atomic_write import NoSpaceLeftError
+    from tests.small_disk import fill
+    from tests.small_disk import small_disk
+
+    _save_official(OfficialAudioNTT2020(n_mels=32, d=64), tmp_path / "byola.pth")
+    with small_disk(tmp_path / "disk", megabytes=8) as disk:
+        output = os.path.join(disk, "encoder.keras")
+        convert_byola_torch(tmp_path / "byola.pth", output)
+        good = open(output, "rb").read()
+        fill(disk, leave_bytes=16 << 10)
+        with pytest.raises(NoSpaceLeftError, match="no space left"):
+            convert_byola_torch(tmp_path / "byola.pth", output)
+        assert open(output, "rb").read() == good
+        assert sorted(os.listdir(disk)) == ["encoder.keras", "filler.bin"]
+
+
+def test_a_save_interrupted_halfway_keeps_the_previous_converted_file(tmp_path, monkeypatch):
+    import os
+
+    import keras
+
+    _save_official(OfficialAudioNTT2020(n_mels=32, d=64), tmp_path / "byola.pth")
+    output = tmp_path / "encoder.keras"
+    convert_byola_torch(tmp_path / "byola.pth", output)
+    good = output.read_bytes()
+
+    def interrupted_save(self, filepath, *args, **kwargs):
+        with open(filepath, "wb") as f:
+            f.write(good[: len(good) // 2])
+        raise KeyboardInterrupt  # a Ctrl-C or a kill halfway through Keras's zip
+
+    monkeypatch.setattr(keras.Model, "save", interrupted_save)
+    with pytest.raises(KeyboardInterrupt):
+        convert_byola_torch(tmp_path / "byola.pth", output)
+    assert output.read_bytes() == good
+    assert sorted(os.listdir(tmp_path)) == ["byola.pth", "encoder.keras"]  # and no temporary
+
+
 def test_v1_infers_n_mels_and_handles_odd_lengths(tmp_path, rng):
     module = _save_official(OfficialAudioNTT2020(n_mels=32, d=256), tmp_path / "byola.pth", seed=3)
     encoder = convert_byola_torch(tmp_path / "byola.pth")
