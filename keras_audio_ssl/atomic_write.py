@@ -96,12 +96,13 @@ def _remove(path):
 
 
 @contextlib.contextmanager
-def replacing(path, directory=False):
+def replacing(path, directory=False, overwrite=False):
     """Yields a temporary sibling of `path` to write; on success it is fsynced and renamed to `path`.
 
     On any error the temporary is removed and a full disk is raised as `NoSpaceLeftError`.
-    With `directory=True` the temporary is a folder (created empty) and `path` must not exist:
-    a directory cannot be replaced atomically, and a SavedModel version is never overwritten.
+    With `directory=True` the temporary is a folder (created empty) and `path` must not exist
+    (a SavedModel version is never overwritten) unless `overwrite=True`, which swaps a folder
+    already there for the new one (`replace_directory`).
     """
     path = os.path.abspath(os.fspath(path))
     folder = os.path.dirname(path)
@@ -112,7 +113,9 @@ def replacing(path, directory=False):
             os.makedirs(tmp)
         yield tmp
         _fsync_tree(tmp)
-        if directory:
+        if directory and overwrite:
+            replace_directory(tmp, path)
+        elif directory:
             if os.path.exists(path):
                 raise FileExistsError(errno.EEXIST, f"{path} appeared while it was being written", path)
             os.rename(tmp, path)
@@ -124,6 +127,44 @@ def replacing(path, directory=False):
             raise NoSpaceLeftError(path) from None
         raise
     fsync_dir(folder)
+
+
+def replace_directory(new, target):
+    """Puts folder `new` at `target`, replacing a folder already there, and deletes the old one.
+
+    Linux swaps the two in one step (`renameat2(RENAME_EXCHANGE)`), so a reader or a
+    kill sees the old folder or the new one at `target`, never neither. Elsewhere the
+    old folder is first renamed aside, a moment in which `target` is missing.
+    """
+    new, target = os.path.abspath(os.fspath(new)), os.path.abspath(os.fspath(target))
+    if not os.path.exists(target):
+        os.rename(new, target)
+    elif _exchange(new, target):
+        _remove(new)  # now the old folder
+    else:
+        aside = temporary_sibling(target + ".old")
+        _remove(aside)
+        os.rename(target, aside)
+        os.rename(new, target)
+        _remove(aside)
+    fsync_dir(os.path.dirname(target))
+
+
+def _exchange(a, b):
+    """Swaps paths `a` and `b` atomically (Linux renameat2); False where the system or filesystem cannot."""
+    import ctypes
+
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), b)
 
 
 def write_bytes(path, data):

@@ -5,8 +5,8 @@
     <preset>/model.weights.h5   every weight (`model.save_weights`)
     <preset>/metadata.json      description, parameter count, library versions, date
 
-`save_to_preset(model, dir)` writes one (atomically: a sibling directory under the
-reserved prefix `TMP_PREFIX`, renamed into place); `from_preset(name_or_dir)` loads
+`save_to_preset(model, dir)` writes one (atomically: a temporary sibling directory,
+swapped into place); `from_preset(name_or_dir)` loads
 one, or builds a built-in name: the papers' configurations, untrained
 (`preset_names()`), each an encoder of `encoders.get` behind the log-mel front end
 and identity pre-normalization statistics (mean 0, std 1).
@@ -20,15 +20,14 @@ Example:
 import datetime
 import json
 import os
-import shutil
 
 import keras
+
+from keras_audio_ssl import atomic_write
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.weights.h5"
 METADATA_FILE = "metadata.json"
-# Directories under this prefix are the garden's unfinished writes; nothing else uses it.
-TMP_PREFIX = ".kas-tmp-"
 
 # name -> (encoder registry name, the arguments that make it the paper's, description).
 # Only what differs from the encoder class's defaults (or names the preset) is written here.
@@ -96,27 +95,25 @@ def from_preset(name_or_dir):
 def save_to_preset(model, preset_dir, description=""):
     """Writes `model` (waveform -> embedding) to `preset_dir` in the layout above.
 
-    The directory is written as a sibling named `TMP_PREFIX...` and renamed into
-    place, so a reader finds a whole preset or none; a preset already there is
-    replaced. A directory holding anything else is refused (ValueError).
+    The directory is written as a temporary sibling (`atomic_write`) and swapped
+    into place, so a reader or a kill finds the whole previous preset or the whole
+    new one; a full disk is refused before the weights are written (one-line
+    `NoSpaceLeftError`) and keeps the previous preset. A directory holding
+    anything else is refused (ValueError).
     """
     preset_dir = os.path.abspath(os.fspath(preset_dir))
     if os.path.exists(preset_dir) and os.listdir(preset_dir) and not is_preset_dir(preset_dir):
         raise ValueError(f"Refusing to replace a directory that holds no preset. Received: preset_dir={preset_dir!r}")
     parent, base = os.path.split(preset_dir)
     os.makedirs(parent, exist_ok=True)
-    tmp = os.path.join(parent, f"{TMP_PREFIX}{base}-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)  # a killed earlier write of this process id
-    os.makedirs(tmp)
-    try:
+    atomic_write.remove_leftovers(parent, base)  # a write of this preset that was killed
+    atomic_write.check_room(preset_dir, atomic_write.weights_bytes(model))  # h5py cannot survive a full disk
+    with atomic_write.replacing(preset_dir, directory=True, overwrite=True) as tmp:
         with open(os.path.join(tmp, CONFIG_FILE), "w") as f:
             json.dump(keras.saving.serialize_keras_object(model), f, indent=2)
         model.save_weights(os.path.join(tmp, WEIGHTS_FILE))
         with open(os.path.join(tmp, METADATA_FILE), "w") as f:
             json.dump(_metadata(model, description), f, indent=2)
-        _replace_dir(tmp, preset_dir)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return preset_dir
 
 
@@ -133,14 +130,3 @@ def _metadata(model, description):
         "tensorflow_version": tf.__version__,
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d@%H:%M:%S"),
     }
-
-
-def _replace_dir(new, target):
-    """Renames `new` to `target`; an old `target` is moved aside first and deleted after."""
-    old = None
-    if os.path.exists(target):
-        old = os.path.join(os.path.dirname(target), f"{TMP_PREFIX}old-{os.path.basename(target)}-{os.getpid()}")
-        os.rename(target, old)
-    os.rename(new, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

@@ -49,7 +49,11 @@ def test_round_trip_gives_the_same_embeddings_and_writes_the_keras_hub_layout(tm
     assert '"n_mels": 48' in config and '"f_max": 7000.0' in config
 
 
-def test_saving_replaces_a_preset_but_refuses_a_directory_of_other_files(tmp_path):
+@pytest.mark.parametrize("exchange", [True, False], ids=["renameat2", "rename_aside"])
+def test_saving_replaces_a_preset_but_refuses_a_directory_of_other_files(tmp_path, monkeypatch, exchange):
+    if not exchange:  # where the folder swap is unsupported, the old preset is renamed aside first
+        monkeypatch.setattr(presets.atomic_write, "_exchange", lambda a, b: False)
+    (tmp_path / ".kas-tmp-999999999-p").mkdir()  # a killed write of this preset
     preset = tmp_path / "p"
     save_to_preset(from_preset("byola_d512"), preset)
     model = _trained_like_model()
@@ -88,3 +92,35 @@ def test_built_in_names_are_the_papers_encoders_untrained():
     assert presets.built_in_encoder("simclr_resnet18").n_mels == 96
     model = from_preset("byola_d1024")
     assert _embed(model).shape == (2, 1024) and np.isfinite(_embed(model)).all()
+
+
+def test_a_full_disk_or_an_interrupted_save_keeps_the_previous_preset(tmp_path, monkeypatch):
+    from keras_audio_ssl.atomic_write import NoSpaceLeftError
+    from tests.small_disk import fill
+    from tests.small_disk import small_disk
+
+    model = _trained_like_model()
+    with small_disk(tmp_path / "disk", megabytes=8) as disk:
+        preset = os.path.join(disk, "mine")
+        save_to_preset(model, preset)
+        before = {name: open(os.path.join(preset, name), "rb").read() for name in os.listdir(preset)}
+        fill(disk, leave_bytes=16 << 10)
+        # Refused before h5py writes: a failed HDF5 write makes the interpreter segfault at exit.
+        with pytest.raises(NoSpaceLeftError, match="no space left"):
+            save_to_preset(model, preset)
+        assert {name: open(os.path.join(preset, name), "rb").read() for name in os.listdir(preset)} == before
+        assert sorted(os.listdir(disk)) == ["filler.bin", "mine"]
+
+    preset = tmp_path / "p"
+    save_to_preset(model, preset)
+    before = {name: (preset / name).read_bytes() for name in os.listdir(preset)}
+
+    def interrupted(self, filepath, *args, **kwargs):
+        open(filepath, "wb").write(b"half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(keras.Model, "save_weights", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        save_to_preset(model, preset)
+    assert {name: (preset / name).read_bytes() for name in os.listdir(preset)} == before
+    assert sorted(os.listdir(tmp_path)) == ["disk", "p"]
