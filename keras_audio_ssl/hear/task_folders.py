@@ -17,11 +17,11 @@ earlier from the same source with the same options is reused.
 import json
 import os
 import re
-import shutil
 
 import numpy as np
 import pandas as pd
 
+from keras_audio_ssl.atomic_write import remove_leftovers
 from keras_audio_ssl.atomic_write import replacing
 from keras_audio_ssl.data.downstream.hear_tasks import KFOLD_MODES
 from keras_audio_ssl.data.downstream.hear_tasks import METADATA
@@ -117,9 +117,8 @@ def _into_place(final, conversion, write, verbose):
         return final
     if verbose:
         print(f"[hear-tasks] writing {os.path.basename(final)}: {final}", flush=True)
-    if os.path.exists(final):
-        shutil.rmtree(final)
-    with replacing(final, directory=True) as tmp:
+    remove_leftovers(os.path.dirname(final), os.path.basename(final))  # a killed write's copy of the audio
+    with replacing(final, directory=True, overwrite=True) as tmp:  # the old folder stays until the new one is whole
         write(tmp)
     return final
 

@@ -120,6 +120,9 @@ def test_rewriting_reuses_the_same_conversion_and_bad_sources_are_named(tmp_path
     stamp = os.stat(os.path.join(folder, "task_metadata.json")).st_mtime_ns
     write_hear_tasks([csv], str(tmp_path / "tasks"), verbose=False)
     assert os.stat(os.path.join(folder, "task_metadata.json")).st_mtime_ns == stamp
+    killed = tmp_path / "tasks" / f".kas-tmp-999999999-{os.path.basename(folder)}"  # a killed rewrite's copy
+    killed.mkdir()
+    (killed / "task_metadata.json").write_text("{")
     write_hear_tasks([csv], str(tmp_path / "tasks"), sample_duration=0.25, verbose=False)  # new options: rewritten
     assert json.loads(open(os.path.join(folder, "task_metadata.json")).read())["sample_duration"] == 0.25
     assert not [n for n in os.listdir(tmp_path / "tasks") if n.startswith(".kas-tmp")]
