@@ -18,7 +18,10 @@ with the log-mel front end and the pre-normalization statistics `--mean` / `--st
 import argparse
 import sys
 
+from keras_audio_ssl.cli_errors import one_line_errors
 
+
+@one_line_errors
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", required=True, help="official BYOL-A .pth state dict")
@@ -43,7 +46,7 @@ def main(argv=None):
             model = build_embedding_model(encoder, mean=args.mean, std=args.std)
             save_to_preset(model, args.preset_dir, description=f"official BYOL-A weights from {args.checkpoint}")
             written.append(args.preset_dir)
-    except (ValueError, ImportError) as error:
+    except ImportError as error:  # no torch: the message says what to install
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(f"{type(encoder).__name__}(feature_d={encoder.feature_d}, n_mels={encoder.n_mels}) written to "

@@ -202,3 +202,26 @@ def test_tool_writes_a_preset_with_the_official_embeddings(tmp_path, rng, capsys
     with torch.no_grad():
         expected = module(torch.from_numpy(log_mel.transpose(0, 3, 1, 2).copy())).numpy()
     np.testing.assert_allclose(np.asarray(model(waveform)), expected, atol=1e-4)
+
+
+def test_tool_on_a_full_disk_says_so_in_one_line_and_keeps_the_previous_preset(tmp_path, capsys):
+    import os
+
+    from tests.small_disk import fill
+    from tests.small_disk import small_disk
+    from tests.test_case import exit_code
+    from tools.convert_byola_torch import main
+
+    _save_official(OfficialAudioNTT2020(n_mels=32, d=64), tmp_path / "byola.pth")
+    with small_disk(tmp_path / "disk", megabytes=8) as disk:
+        preset = os.path.join(disk, "preset")
+        tool = ["--checkpoint", str(tmp_path / "byola.pth"), "--preset-dir", preset, "--mean", "-6", "--std", "4"]
+        assert exit_code(main, tool) == 0
+        before = {name: open(os.path.join(preset, name), "rb").read() for name in os.listdir(preset)}
+        fill(disk, leave_bytes=16 << 10)
+        capsys.readouterr()
+        assert exit_code(main, tool) == 1
+        lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+        assert len(lines) == 1 and lines[0].startswith("error: ") and "no space left" in lines[0], lines
+        assert preset in lines[0]
+        assert {name: open(os.path.join(preset, name), "rb").read() for name in os.listdir(preset)} == before
