@@ -7,7 +7,8 @@ is first written under a temporary sibling name that only this project uses,
 `.weights.h5` / `.keras`), flushed to disk, then renamed over the final name. A
 kill or a full disk at any moment therefore leaves either the previous artefact or
 the new one, never a fragment; a SavedModel version appears only complete, so
-TF Serving never loads a half-written one.
+TF Serving never loads a half-written one. A folder that replaces an older one
+(a preset, a HEAR task folder) is swapped with it in one step (`replace_directory`).
 
 Leftovers of a killed writer carry the reserved prefix and are the only names
 `remove_leftovers` deletes (a user's `notes.tmp.txt` is never touched); one

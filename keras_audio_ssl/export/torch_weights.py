@@ -21,6 +21,8 @@ import os
 
 import numpy as np
 
+from keras_audio_ssl import atomic_write
+
 TORCH_MISSING_MESSAGE = (
     "Converting PyTorch checkpoints needs torch, an optional extra. Install it with "
     "`pip install torch` (CPU build: `pip install torch --index-url "
@@ -181,7 +183,5 @@ def convert_byola_torch(checkpoint_path, output_path=None):
         if not output_path.endswith(".keras"):
             raise ValueError(f"`output_path` must end in .keras. Received: output_path={output_path}")
         os.makedirs(os.path.dirname(os.path.abspath(output_path)), exist_ok=True)
-        from keras_audio_ssl import atomic_write
-
         atomic_write.save_with(encoder.save, output_path)  # a kill or a full disk keeps the previous file
     return encoder
